@@ -1,0 +1,82 @@
+/**
+ * The engine's public surface: what the CLI, the engine child process and tests call.
+ * Everything here is plain TypeScript with no `vscode` import.
+ */
+import type { DatasetResult, ProfileResults, SubstepKind, TokenProfile } from './results';
+
+export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+export const DEFAULT_MODEL_ID = 'onnx-community/Qwen2.5-Coder-0.5B-Instruct';
+export const DEFAULT_DTYPE: Dtype = 'q8';
+
+/** Where a model comes from: a Hub repo id (downloaded into the cache) or a local folder / .onnx file. */
+export type ModelSpec =
+  | { kind: 'hub'; id: string; dtype: Dtype; revision?: string }
+  | { kind: 'local'; path: string };
+
+export interface LoadOptions {
+  /** Hub cache folder; defaults to ~/.cache/layer-profiler/hub. */
+  cacheDir?: string;
+  /** Hub endpoint; defaults to https://huggingface.co (tests point it at a local server). */
+  hubUrl?: string;
+  /** Intra-op threads for ONNX Runtime (0 = its default). */
+  threads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  onDownloadProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface DownloadProgress {
+  file: string;
+  bytesDone: number;
+  bytesTotal: number | undefined;
+}
+
+/** A residual-stream point, TransformerLens-style: blocks.{layer}.resid_pre / resid_post etc. */
+export interface LayerInfo {
+  layer: number;
+  /** Tensor holding the residual entering the block (resid_pre). */
+  residualIn: string;
+  /** Tensor holding the residual leaving the block (resid_post); possibly one the profiler adds. */
+  residual: string;
+  substeps: { kind: SubstepKind; residual: string }[];
+  /** What the profiler had to add to expose this layer's residual, if anything. */
+  added?: string;
+}
+
+export interface InspectResult {
+  model: { id: string; file: string; dtype: string; architecture?: string; numLayers: number; hiddenSize?: number; style: string; opset: number };
+  layers: LayerInfo[];
+}
+
+export interface ProfileOptions {
+  maxTokens: number;
+  batchSize: number;
+}
+
+export interface DatasetInput {
+  name: string;
+  /** Files or folders; folders are walked. */
+  paths?: string[];
+  /** Or texts given directly (e.g. an editor selection). */
+  texts?: { label: string; text: string }[];
+  include?: string[];
+  exclude?: string[];
+  maxFileBytes?: number;
+}
+
+export interface ProfileProgress {
+  dataset: string;
+  textsDone: number;
+  textsTotal: number;
+  tokensDone: number;
+  /** Last file finished, for display. */
+  current?: string;
+  elapsedMs: number;
+}
+
+export const DEFAULT_PROFILE_OPTIONS: ProfileOptions = { maxTokens: 512, batchSize: 4 };
+export const DEFAULT_MAX_FILE_BYTES = 1_000_000;
+
+export type { DatasetResult, ProfileResults, TokenProfile };
