@@ -1,0 +1,26 @@
+/** Operator families the spine finder reasons about. Names are ONNX / com.microsoft op types. */
+
+/** Ops that apply learned weights across the hidden dimension: what makes a branch a sublayer. */
+export const MATMUL_LIKE = new Set([
+  'MatMul', 'Gemm', 'MatMulInteger', 'MatMulNBits', 'MatMulBnb4', 'QLinearMatMul', 'FusedMatMul',
+  'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'FusedGemm', 'Conv', 'Einsum', 'QOrderedMatMul',
+  'Attention', 'QAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention',
+  'PackedMultiHeadAttention', 'SparseAttention', 'DecoderMaskedMultiHeadAttention',
+  'DecoderMaskedSelfAttention', 'LongformerAttention', 'PagedAttention',
+]);
+
+/** Ops that mix information across tokens: a sublayer holding one is attention. */
+export const ATTENTION_LIKE = new Set([
+  'Softmax', 'Attention', 'QAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention',
+  'PackedMultiHeadAttention', 'SparseAttention', 'DecoderMaskedMultiHeadAttention',
+  'DecoderMaskedSelfAttention', 'LongformerAttention', 'PagedAttention',
+]);
+
+/** Fused "residual add + norm" ops: output 0 is the normalized value, output 3 the residual sum. */
+export const SKIP_NORM = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
+
+/** Ops that only relabel or re-type a tensor: the residual stream passes through them unchanged. */
+export const PASS_THROUGH = new Set(['Cast', 'Identity']);
+
+/** Wrappers that run a whole generation loop inside one node: there is no spine to instrument. */
+export const GENERATION_LOOPS = new Set(['BeamSearch', 'GreedySearch', 'Sampling', 'WhisperBeamSearch']);

@@ -1,0 +1,149 @@
+/**
+ * In-graph probes: nodes that reduce each layer's residual delta to per-token statistics inside
+ * ONNX Runtime, so only [batch, tokens, layers]-sized tensors leave it.
+ */
+import { onnx } from 'onnx-proto';
+import type { SubstepKind } from '../results';
+import type { SpineLayer } from './spine';
+
+const P = 'layer_profiler/';
+
+/** Names of the probe outputs, each shaped [batch, tokens, layers]. */
+export const PROBE_OUTPUTS = {
+  mean: `${P}delta_mean`,
+  absMean: `${P}delta_abs_mean`,
+  l2: `${P}delta_l2`,
+  residL2: `${P}resid_post_l2`,
+} as const;
+
+export type ProbeStat = 'mean' | 'absMean' | 'l2';
+
+export function substepOutput(kind: SubstepKind, stat: ProbeStat): string {
+  return `${P}${kind}_${stat === 'mean' ? 'delta_mean' : stat === 'absMean' ? 'delta_abs_mean' : 'delta_l2'}`;
+}
+
+/** Name of the raw residual output exposed for point `k` (0 = embedding output) in raw mode. */
+export function rawResidualOutput(k: number): string {
+  return `${P}raw_resid_${k}`;
+}
+
+export interface ProbeGraph {
+  nodes: onnx.INodeProto[];
+  initializers: onnx.ITensorProto[];
+  outputs: onnx.IValueInfoProto[];
+  /** Sub-step kinds probed per layer (same for every layer), empty when the blocks have no split. */
+  substepKinds: SubstepKind[];
+}
+
+export interface ProbeOptions {
+  opset: number;
+  /** Also output every residual point as float32 [batch, tokens, hidden] (tests, independent checks). */
+  raw?: boolean;
+}
+
+export function buildProbes(layers: SpineLayer[], opts: ProbeOptions): ProbeGraph {
+  const b = new ProbeBuilder(opts.opset);
+  const perStat: Record<keyof typeof PROBE_OUTPUTS, string[]> = { mean: [], absMean: [], l2: [], residL2: [] };
+  for (const layer of layers) {
+    const stats = b.deltaStats(layer.residual, layer.residualIn, `layer${layer.layer}`);
+    perStat.mean.push(stats.mean);
+    perStat.absMean.push(stats.absMean);
+    perStat.l2.push(stats.l2);
+    perStat.residL2.push(b.reduce('ReduceL2', b.asFloat(layer.residual), `layer${layer.layer}/resid_l2`));
+  }
+  for (const key of Object.keys(PROBE_OUTPUTS) as (keyof typeof PROBE_OUTPUTS)[]) b.concatOutput(perStat[key], PROBE_OUTPUTS[key]);
+
+  const substepKinds = uniformSubsteps(layers);
+  if (substepKinds.length > 1) {
+    substepKinds.forEach((kind, s) => {
+      const sub: Record<ProbeStat, string[]> = { mean: [], absMean: [], l2: [] };
+      for (const layer of layers) {
+        const before = s === 0 ? layer.residualIn : layer.substeps[s - 1].residual;
+        const stats = b.deltaStats(layer.substeps[s].residual, before, `layer${layer.layer}/${kind}`);
+        sub.mean.push(stats.mean);
+        sub.absMean.push(stats.absMean);
+        sub.l2.push(stats.l2);
+      }
+      for (const stat of ['mean', 'absMean', 'l2'] as const) b.concatOutput(sub[stat], substepOutput(kind, stat));
+    });
+  }
+
+  if (opts.raw) {
+    const points = [layers[0].residualIn, ...layers.map((l) => l.residual)];
+    points.forEach((t, k) => b.identityOutput(b.asFloat(t), rawResidualOutput(k)));
+  }
+  return { nodes: b.nodes, initializers: b.initializers, outputs: b.outputs, substepKinds: substepKinds.length > 1 ? substepKinds : [] };
+}
+
+/** The sub-step kinds shared by every layer, or [] when layers differ (then only whole-layer stats). */
+function uniformSubsteps(layers: SpineLayer[]): SubstepKind[] {
+  const kinds = layers[0]?.substeps.map((s) => s.kind) ?? [];
+  const same = layers.every((l) => l.substeps.length === kinds.length && l.substeps.every((s, i) => s.kind === kinds[i]));
+  return same ? kinds : [];
+}
+
+class ProbeBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  readonly outputs: onnx.IValueInfoProto[] = [];
+  private readonly floatOf = new Map<string, string>();
+  private axesInput: string | undefined;
+  private counter = 0;
+
+  constructor(private readonly opset: number) {}
+
+  /** Float32 view of a residual tensor; one Cast per tensor (ORT drops it when already float). */
+  asFloat(t: string): string {
+    let f = this.floatOf.get(t);
+    if (!f) {
+      f = this.node('Cast', [t], `cast`, [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT }]);
+      this.floatOf.set(t, f);
+    }
+    return f;
+  }
+
+  deltaStats(after: string, before: string, label: string): Record<ProbeStat, string> {
+    const delta = this.node('Sub', [this.asFloat(after), this.asFloat(before)], `${label}/delta`);
+    const abs = this.node('Abs', [delta], `${label}/abs`);
+    return {
+      mean: this.reduce('ReduceMean', delta, `${label}/mean`),
+      absMean: this.reduce('ReduceMean', abs, `${label}/abs_mean`),
+      l2: this.reduce('ReduceL2', delta, `${label}/l2`),
+    };
+  }
+
+  /** Reduce over the hidden (last) axis, keeping it so per-layer results concatenate along it. */
+  reduce(op: 'ReduceMean' | 'ReduceL2', input: string, label: string): string {
+    const keepdims = { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 };
+    if (this.opset >= 18) return this.node(op, [input, this.lastAxis()], label, [keepdims]);
+    return this.node(op, [input], label, [keepdims, { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [-1] }]);
+  }
+
+  concatOutput(parts: string[], name: string): void {
+    this.nodes.push({ opType: 'Concat', name: `${name}/Concat`, input: parts, output: [name], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 }] });
+    this.declareOutput(name);
+  }
+
+  identityOutput(input: string, name: string): void {
+    this.nodes.push({ opType: 'Identity', name: `${name}/Identity`, input: [input], output: [name] });
+    this.declareOutput(name);
+  }
+
+  private declareOutput(name: string): void {
+    this.outputs.push({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
+  }
+
+  private lastAxis(): string {
+    if (!this.axesInput) {
+      this.axesInput = `${P}axes_last`;
+      this.initializers.push({ name: this.axesInput, dataType: onnx.TensorProto.DataType.INT64, dims: [1], int64Data: [-1] });
+    }
+    return this.axesInput;
+  }
+
+  private node(opType: string, input: string[], label: string, attribute: onnx.IAttributeProto[] = []): string {
+    const out = `${P}${label}/${opType}_${this.counter++}`;
+    this.nodes.push({ opType, name: out, input, output: [out], attribute });
+    return out;
+  }
+}
