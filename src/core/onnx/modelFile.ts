@@ -20,7 +20,7 @@ export interface OnnxModelFile {
   bytes: Buffer;
   sha256: string;
   model: onnx.ModelProto;
-  graph: onnx.GraphProto;
+  graph: onnx.IGraphProto;
   /** Opset version of the default (ai.onnx) domain. */
   opset: number;
   /** Graph inputs that are fed at run time (initializers excluded, for old IR versions). */
@@ -51,15 +51,15 @@ export function parseOnnxModel(file: string, bytes: Buffer): OnnxModelFile {
     throw new ModelFileError(`${file} is not a valid ONNX model (${(err as Error).message}).`);
   }
   const graph = model.graph;
-  if (!graph || graph.node.length === 0) {
+  if (!graph || !graph.node || graph.node.length === 0) {
     throw new ModelFileError(`${file} is not a valid ONNX model: it has no graph nodes.`);
   }
   const initializers = new Map<string, onnx.ITensorProto>();
   const externalDataFiles = new Set<string>();
-  for (const init of graph.initializer) {
-    initializers.set(init.name, init);
+  for (const init of graph.initializer ?? []) {
+    initializers.set(init.name ?? '', init);
     if (init.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-      const location = init.externalData.find((e) => e.key === 'location')?.value;
+      const location = (init.externalData ?? []).find((e) => e.key === 'location')?.value;
       if (location) externalDataFiles.add(location);
     }
   }
@@ -71,8 +71,8 @@ export function parseOnnxModel(file: string, bytes: Buffer): OnnxModelFile {
     model,
     graph,
     opset: defaultOpset ? Number(defaultOpset.version) : 1,
-    inputs: graph.input.filter((i) => !initializers.has(i.name)).map(valueInfo),
-    outputs: graph.output.map(valueInfo),
+    inputs: (graph.input ?? []).filter((i) => !initializers.has(i.name ?? '')).map(valueInfo),
+    outputs: (graph.output ?? []).map(valueInfo),
     initializers,
     externalDataFiles: [...externalDataFiles],
   };

@@ -1,0 +1,48 @@
+/** Loading a model's tokenizer (tokenizer.json + tokenizer_config.json) with @huggingface/tokenizers. */
+import { Tokenizer } from '@huggingface/tokenizers';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface TextTokenizer {
+  encode(text: string): { ids: number[]; tokens: string[] };
+  /** Largest id the tokenizer can produce, plus one. */
+  vocabSize: number;
+  padId: number;
+}
+
+export class TokenizerError extends Error {}
+
+export async function loadTokenizer(folder: string): Promise<TextTokenizer> {
+  const file = path.join(folder, 'tokenizer.json');
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new TokenizerError(`Cannot load the tokenizer ${file}: ${(err as Error).message}`);
+  }
+  let config: Record<string, unknown> = {};
+  try {
+    config = JSON.parse(await readFile(path.join(folder, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // tokenizer_config.json only refines special-token handling; tokenizer.json alone is usable.
+  }
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(json, config);
+  } catch (err) {
+    throw new TokenizerError(`The tokenizer ${file} could not be loaded: ${(err as Error).message}`);
+  }
+  const vocab = tokenizer.get_vocab(true);
+  let maxId = -1;
+  for (const id of vocab.values()) if (id > maxId) maxId = id;
+  const padToken = typeof config.pad_token === 'string' ? config.pad_token : undefined;
+  const padId = (padToken !== undefined ? tokenizer.token_to_id(padToken) : undefined) ?? 0;
+  return {
+    encode: (text) => {
+      const e = tokenizer.encode(text);
+      return { ids: e.ids, tokens: e.tokens };
+    },
+    vocabSize: maxId + 1,
+    padId,
+  };
+}

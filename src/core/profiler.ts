@@ -1,0 +1,310 @@
+/**
+ * The engine: opens a model (local or Hub), instruments it, and profiles texts and datasets into
+ * per-layer statistics. The CLI calls it in-process; the VS Code extension calls it in a child process.
+ */
+import * as ort from 'onnxruntime-node';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
+import { collectFiles, readTextFile } from './dataset/collect';
+import { analyzeModel, instrumentModel, type InstrumentedModel } from './graph/instrument';
+import type { Spine } from './graph/spine';
+import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
+import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
+import { describeModelDtype, embeddingRows } from './onnx/modelFacts';
+import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
+import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
+import { ProbedSession, type WindowProbeValues } from './runtime/probedSession';
+import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
+import { TextAccumulator, type TextStats } from './stats/textStats';
+import { TOOL_NAME, TOOL_VERSION } from './version';
+
+export class LayerCountMismatchError extends Error {}
+
+export interface OpenOptions extends LoadOptions {
+  /** Also expose raw residuals (tests compute independent statistics from them). */
+  raw?: boolean;
+}
+
+export class LayerProfiler {
+  private tokenizer: TextTokenizer | undefined;
+
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly resolved: ResolvedModel,
+    readonly model: OnnxModelFile,
+    readonly instrumented: InstrumentedModel,
+    readonly session: ProbedSession,
+    private readonly threads: number,
+  ) {}
+
+  static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
+    const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
+    const instrumented = instrumentModel(model, spine, { raw: opts.raw });
+    const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel }, opts.raw);
+    return new LayerProfiler(spec, resolved, model, instrumented, session, opts.threads ?? 0);
+  }
+
+  get numLayers(): number {
+    return this.instrumented.spine.layers.length;
+  }
+
+  inspect(): InspectResult {
+    return describeModel(this.spec, this.resolved, this.model, this.instrumented.spine);
+  }
+
+  get dtype(): string {
+    return modelDtype(this.spec, this.model);
+  }
+
+  get hiddenSize(): number | undefined {
+    return this.resolved.config?.hiddenSize ?? embeddingRows(this.model)?.hidden;
+  }
+
+  modelInfo(): ModelInfo {
+    return {
+      id: modelId(this.spec),
+      ...(this.spec.kind === 'hub' && this.spec.revision ? { revision: this.spec.revision } : {}),
+      file: this.resolved.onnxFile,
+      sha256: this.model.sha256,
+      ...(this.resolved.config?.architecture ? { architecture: this.resolved.config.architecture } : {}),
+      numLayers: this.numLayers,
+      ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
+      dtype: this.dtype,
+    };
+  }
+
+  runtimeInfo(): RuntimeInfo {
+    return { tool: `${TOOL_NAME} ${TOOL_VERSION}`, onnxruntime: ort.env.versions.node ?? ort.env.versions.common, executionProvider: 'cpu', threads: this.threads || os.availableParallelism() };
+  }
+
+  async getTokenizer(): Promise<TextTokenizer> {
+    if (!this.tokenizer) {
+      const tokenizer = await loadTokenizer(this.resolved.folder);
+      const rows = embeddingRows(this.model)?.rows ?? this.resolved.config?.vocabSize;
+      if (rows !== undefined && tokenizer.vocabSize > rows) {
+        throw new TokenizerError(`The tokenizer in ${this.resolved.folder} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
+      }
+      this.tokenizer = tokenizer;
+    }
+    return this.tokenizer;
+  }
+
+  /** Window length: the configured maximum, or less where the graph fixes its sequence length. */
+  windowLength(opts: ProfileOptions): number {
+    return Math.max(1, Math.min(opts.maxTokens, this.session.fixedSequenceLength ?? Infinity));
+  }
+
+  /** Runs token windows in batches and returns each window's per-token probe values. */
+  async runWindows(windows: number[][], batchSize: number, padId = 0): Promise<WindowProbeValues[]> {
+    const out: WindowProbeValues[] = [];
+    for (let i = 0; i < windows.length; i += batchSize) out.push(...(await this.session.run(windows.slice(i, i + batchSize), padId)));
+    return out;
+  }
+
+  /** Profiles one text (an editor selection) and keeps its per-token values for the heatmap. */
+  async profileText(text: string, opts: ProfileOptions): Promise<{ stats: TextStats; tokens: TokenProfile }> {
+    const tokenizer = await this.getTokenizer();
+    const { ids, tokens } = tokenizer.encode(text);
+    if (ids.length === 0) throw new EmptyTextError('The text has no tokens to profile.');
+    const windows = splitWindows(ids, this.windowLength(opts));
+    const values = await this.runWindows(windows, opts.batchSize, tokenizer.padId);
+    const acc = new TextAccumulator(this.numLayers, this.session.substepKinds);
+    const L = this.numLayers;
+    const absMean: number[][] = Array.from({ length: L }, () => []);
+    const l2: number[][] = Array.from({ length: L }, () => []);
+    for (const v of values) {
+      feedWindow(acc, v, L);
+      for (let t = 0; t < v.tokens; t++) {
+        for (let l = 0; l < L; l++) {
+          absMean[l].push(v.absMean[t * L + l]);
+          l2[l].push(v.l2[t * L + l]);
+        }
+      }
+    }
+    return { stats: acc.finish(), tokens: { tokens, absMean, l2 } };
+  }
+
+  /**
+   * Profiles a dataset, yielding progress about once a second and returning its result. When
+   * `signal` aborts, it stops between batches and returns what it has, marked partial.
+   */
+  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal): AsyncGenerator<ProfileProgress, DatasetResult> {
+    const started = Date.now();
+    const tokenizer = await this.getTokenizer();
+    const windowLength = this.windowLength(opts);
+    const moments = emptyDatasetMoments(this.numLayers, this.session.substepKinds);
+    const skipped: SkippedFile[] = [];
+    const sources = await this.datasetSources(input, skipped);
+    const progress: ProfileProgress = { dataset: input.name, textsDone: 0, textsTotal: sources.length, tokensDone: 0, elapsedMs: 0 };
+    let lastReport = 0;
+    let partial = false;
+
+    interface Pending {
+      label: string;
+      acc: TextAccumulator;
+      remaining: number;
+    }
+    const queue: { text: Pending; window: number[] }[] = [];
+    const flush = async (all: boolean) => {
+      while (queue.length >= opts.batchSize || (all && queue.length > 0)) {
+        const batch = queue.splice(0, opts.batchSize);
+        const values = await this.session.run(batch.map((b) => b.window), tokenizer.padId);
+        batch.forEach((item, i) => {
+          feedWindow(item.text.acc, values[i], this.numLayers);
+          progress.tokensDone += values[i].tokens;
+          if (--item.text.remaining === 0) {
+            addText(moments, item.text.acc.finish());
+            progress.textsDone += 1;
+            progress.current = item.text.label;
+          }
+        });
+      }
+    };
+
+    for (const source of sources) {
+      if (signal?.aborted) {
+        partial = true;
+        break;
+      }
+      const text = await source.read();
+      if (!text.ok) {
+        skipped.push({ path: source.label, reason: text.reason });
+        progress.textsTotal -= 1;
+        continue;
+      }
+      const ids = tokenizer.encode(text.text).ids;
+      if (ids.length === 0) {
+        skipped.push({ path: source.label, reason: 'no tokens' });
+        progress.textsTotal -= 1;
+        continue;
+      }
+      const windows = splitWindows(ids, windowLength);
+      const pending: Pending = { label: source.label, acc: new TextAccumulator(this.numLayers, this.session.substepKinds), remaining: windows.length };
+      for (const window of windows) queue.push({ text: pending, window });
+      await flush(false);
+      if (Date.now() - lastReport >= 1000) {
+        lastReport = Date.now();
+        yield { ...progress, elapsedMs: Date.now() - started };
+      }
+    }
+    if (!partial) await flush(true);
+    // A cancelled run keeps only whole texts: a text's statistic needs all of its tokens.
+    yield { ...progress, elapsedMs: Date.now() - started };
+    return {
+      name: input.name,
+      ...(input.paths?.length ? { source: input.paths.join(', ') } : {}),
+      texts: moments.layers[0]?.mean.n ?? 0,
+      tokens: progress.tokensDone,
+      skipped,
+      moments,
+      layers: summarizeLayers(moments),
+      ...(partial ? { partial: true } : {}),
+    };
+  }
+
+  private async datasetSources(input: DatasetInput, skipped: SkippedFile[]): Promise<{ label: string; read: () => Promise<{ ok: true; text: string } | { ok: false; reason: string }> }[]> {
+    const sources: { label: string; read: () => Promise<{ ok: true; text: string } | { ok: false; reason: string }> }[] = [];
+    for (const t of input.texts ?? []) sources.push({ label: t.label, read: async () => (t.text.trim() ? { ok: true, text: t.text } : { ok: false, reason: 'empty text' }) });
+    if (input.paths?.length) {
+      const maxFileBytes = input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+      const { files, skipped: walkSkipped } = await collectFiles(input.paths, { include: input.include, exclude: input.exclude, maxFileBytes });
+      skipped.push(...walkSkipped);
+      for (const f of files) sources.push({ label: f.path, read: () => readTextFile(f.path, maxFileBytes) });
+    }
+    return sources;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export class EmptyTextError extends Error {}
+
+/** Resolves, reads and analyzes a model: everything but the session. */
+async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
+  const resolved = await resolveModel(spec, opts);
+  const model = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile));
+  await checkExternalData(model);
+  const spine = analyzeModel(model, { postNorm: isPostNormType(resolved.config?.modelType) });
+  checkLayerCount(spine.layers.length, resolved.config, model.path);
+  return { resolved, model, spine };
+}
+
+/** The layers found in a model, without creating an inference session (`layer-profiler inspect`). */
+export async function inspectModel(spec: ModelSpec, opts: LoadOptions = {}): Promise<InspectResult> {
+  const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
+  return describeModel(spec, resolved, model, spine);
+}
+
+function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): InspectResult {
+  return {
+    model: {
+      id: modelId(spec),
+      file: resolved.onnxFile,
+      dtype: modelDtype(spec, model),
+      architecture: resolved.config?.architecture,
+      numLayers: spine.layers.length,
+      hiddenSize: resolved.config?.hiddenSize ?? embeddingRows(model)?.hidden,
+      style: `${spine.norm}-norm${spine.layers.some((l) => l.substeps.some((s) => s.kind === 'parallel')) ? ', parallel blocks' : ''}`,
+      opset: model.opset,
+    },
+    layers: spine.layers.map((l) => ({
+      layer: l.layer,
+      residualIn: l.residualIn,
+      residual: l.residual,
+      substeps: l.substeps,
+      ...(l.residual.startsWith('layer_profiler/') ? { added: 'residual sum computed by an added Add (the fused norm does not emit it)' } : {}),
+    })),
+  };
+}
+
+function modelDtype(spec: ModelSpec, model: OnnxModelFile): string {
+  return spec.kind === 'hub' ? spec.dtype : describeModelDtype(model);
+}
+
+export function splitWindows(ids: number[], length: number): number[][] {
+  const windows: number[][] = [];
+  for (let i = 0; i < ids.length; i += length) windows.push(ids.slice(i, i + length));
+  return windows;
+}
+
+function feedWindow(acc: TextAccumulator, v: WindowProbeValues, L: number): void {
+  for (let t = 0; t < v.tokens; t++) {
+    const at = (a: Float32Array) => a.subarray(t * L, (t + 1) * L);
+    acc.addToken({
+      mean: at(v.mean),
+      absMean: at(v.absMean),
+      l2: at(v.l2),
+      residL2: at(v.residL2),
+      substeps: v.substeps.map((s) => ({ mean: at(s.mean), absMean: at(s.absMean), l2: at(s.l2) })),
+    });
+  }
+}
+
+function modelId(spec: ModelSpec): string {
+  return spec.kind === 'hub' ? spec.id : spec.path;
+}
+
+async function resolveModel(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
+  if (spec.kind === 'local') return resolveLocalModel(spec.path);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  // Loaded on demand: local models never need the Hub client.
+  const { downloadHubModel } = await import('./model/hub');
+  const downloaded = await downloadHubModel(
+    { id: spec.id, dtype: spec.dtype, revision: spec.revision },
+    { cacheDir, hubUrl: opts.hubUrl, onProgress: opts.onDownloadProgress, signal: opts.signal, accessToken: process.env.HF_TOKEN },
+  );
+  return { folder: downloaded.folder, onnxFile: downloaded.onnxFile, config: await readModelConfig(downloaded.folder) };
+}
+
+export function defaultCacheDir(): string {
+  return process.env.LAYER_PROFILER_CACHE ?? path.join(os.homedir(), '.cache', 'layer-profiler', 'hub');
+}
+
+function checkLayerCount(found: number, config: ModelConfig | undefined, file: string): void {
+  if (config?.numLayers !== undefined && config.numLayers !== found) {
+    throw new LayerCountMismatchError(`Found ${found} transformer blocks in ${file}, but its config says ${config.numLayers}. The graph's structure is not one the profiler reads correctly; run 'layer-profiler inspect' to see what it found.`);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Models from real exporters (../shared/models, found through LAYER_PROFILER_TEST_MODELS):
+ * layers found by structure, probes equal to float64 statistics of the raw residuals.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { inspectModel, LayerProfiler } from '../src/core/profiler';
+import { SpineNotFoundError } from '../src/core/graph/spine';
+import { referenceTextStats, relClose } from './support/reference';
+import { TextAccumulator } from '../src/core/stats/textStats';
+
+const root = process.env.LAYER_PROFILER_TEST_MODELS;
+
+const CASES = [
+  { file: 'ort-genai-tiny-random-llama-fp16/model.onnx', layers: 2, vocab: 32000, rel: 2e-3 },
+  { file: 'ort-genai-tiny-random-gpt2-fp32/past.onnx', layers: 5, vocab: 1000, rel: 1e-4 },
+  { file: 'ort-testdata/gpt2_past.onnx', layers: 12, vocab: 20, rel: 1e-4 },
+  { file: 'ort-testdata/bert_toy_optimized.onnx', layers: 5, vocab: 99, rel: 1e-3 },
+  { file: 'ort-testdata/TFBertForQuestionAnswering.onnx', layers: 24, vocab: 20, rel: 1e-3 },
+];
+
+describe('real-exporter models', function () {
+  before(function () {
+    if (!root || !existsSync(root)) {
+      if (process.env.CI) throw new Error('LAYER_PROFILER_TEST_MODELS must point at shared/models in CI');
+      this.skip();
+    }
+  });
+
+  for (const c of CASES) {
+    describe(c.file, () => {
+      it(`finds ${c.layers} layers by structure, each with attention and MLP sub-steps`, async () => {
+        const r = await inspectModel({ kind: 'local', path: path.join(root!, c.file) });
+        assert.equal(r.layers.length, c.layers);
+        assert.deepEqual(r.layers.map((l) => l.layer), [...Array(c.layers).keys()]);
+        for (const l of r.layers) assert.deepEqual(l.substeps.map((s) => s.kind), ['attention', 'mlp']);
+        // Consecutive blocks chain: each block starts where the previous one ended.
+        for (let i = 1; i < r.layers.length; i++) assert.equal(r.layers[i].residualIn, r.layers[i - 1].residual);
+      });
+
+      it('in-graph probes equal float64 statistics of the raw residuals', async () => {
+        const profiler = await LayerProfiler.open({ kind: 'local', path: path.join(root!, c.file) }, { raw: true });
+        try {
+          const len = Math.min(9, profiler.windowLength({ maxTokens: 9, batchSize: 2 }));
+          const ids = (seed: number, n: number) => Array.from({ length: n }, (_, i) => (seed * 7 + i * 13) % c.vocab);
+          // One text of two windows, batched with a shorter text (so padding is present).
+          const textA = ids(1, len > 1 ? len * 2 - 1 : 2);
+          const textB = ids(2, Math.max(1, len - 2));
+          const windows = [textA.slice(0, len), textA.slice(len), textB];
+          const values = await profiler.runWindows(windows, 3);
+          const acc = new TextAccumulator(c.layers, profiler.session.substepKinds);
+          for (const v of values.slice(0, 2)) {
+            const L = c.layers;
+            for (let t = 0; t < v.tokens; t++) {
+              const at = (a: Float32Array) => a.subarray(t * L, (t + 1) * L);
+              acc.addToken({ mean: at(v.mean), absMean: at(v.absMean), l2: at(v.l2), residL2: at(v.residL2), substeps: v.substeps.map((s) => ({ mean: at(s.mean), absMean: at(s.absMean), l2: at(s.l2) })) });
+            }
+          }
+          const got = acc.finish();
+          const ref = referenceTextStats(values.slice(0, 2));
+          assert.equal(got.tokens, textA.length);
+          for (let l = 0; l < c.layers; l++) {
+            assert.ok(relClose(got.layers[l].absMean, ref.absMean[l], c.rel), `layer ${l} absMean ${got.layers[l].absMean} vs ${ref.absMean[l]}`);
+            assert.ok(relClose(got.layers[l].l2, ref.l2[l], c.rel), `layer ${l} l2 ${got.layers[l].l2} vs ${ref.l2[l]}`);
+            assert.ok(Math.abs(got.layers[l].mean - ref.mean[l]) <= c.rel * ref.absMean[l] + 1e-7, `layer ${l} mean ${got.layers[l].mean} vs ${ref.mean[l]}`);
+            assert.ok(ref.absMean[l] > 0, 'each layer changes the residual');
+          }
+        } finally {
+          await profiler.dispose();
+        }
+      });
+    });
+  }
+
+  it('refuses the BeamSearch-wrapped model with a message that says why and what to do', async () => {
+    await assert.rejects(inspectModel({ kind: 'local', path: path.join(root!, 'ort-testdata/tiny_gpt2_beamsearch.onnx') }), (err: Error) => {
+      assert.ok(err instanceof SpineNotFoundError);
+      assert.match(err.message, /BeamSearch/);
+      assert.match(err.message, /Export the plain decoder/);
+      return true;
+    });
+  });
+});
