@@ -93,7 +93,7 @@ async function walk(
       }
     }
     if (isDir) {
-      if (globs.exclude(rel + '/') || globs.exclude(rel + '/x')) continue;
+      if (globs.exclude(rel) || globs.exclude(rel + '/x')) continue;
       await walk(root, full, visited, globs, files, skipped);
     } else if (isFile) {
       if (globs.exclude(rel) || !globs.include(rel)) continue;

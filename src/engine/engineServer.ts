@@ -1,0 +1,85 @@
+/**
+ * Serves engine requests: one loaded model kept between runs, each run cancellable by id.
+ * Transport-agnostic (the child process wires it to IPC; tests call it directly).
+ */
+import type { DatasetResult } from '../core/results';
+import { inspectModel, LayerProfiler } from '../core/profiler';
+import { addText, emptyDatasetMoments, summarizeLayers } from '../core/stats/datasetStats';
+import type { EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
+
+export class EngineServer {
+  private profiler: LayerProfiler | undefined;
+  private profilerKey: string | undefined;
+  private readonly running = new Map<number, AbortController>();
+
+  constructor(private readonly send: (m: EngineToHost) => void) {}
+
+  handle(message: HostToEngine): void {
+    if (message.kind === 'cancel') {
+      this.running.get(message.id)?.abort();
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(message.id, controller);
+    this.dispatch(message, controller.signal)
+      .then((result) => this.send({ kind: 'result', id: message.id, result }))
+      .catch((err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        this.send({ kind: 'error', id: message.id, error: { name: e.name === 'Error' ? e.constructor.name : e.name, message: e.message } });
+      })
+      .finally(() => this.running.delete(message.id));
+  }
+
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  private async dispatch(req: EngineRequest, signal: AbortSignal): Promise<unknown> {
+    switch (req.method) {
+      case 'open': {
+        const { spec, options } = req.params as EngineRequest<'open'>['params'];
+        const key = JSON.stringify({ spec, options });
+        if (!this.profiler || this.profilerKey !== key) {
+          await this.profiler?.dispose();
+          this.profiler = undefined;
+          this.profiler = await LayerProfiler.open(spec, { ...options, signal, onDownloadProgress: (progress) => this.send({ kind: 'download', id: req.id, progress }) });
+          this.profilerKey = key;
+        }
+        const opened: OpenedModel = { inspect: this.profiler.inspect(), model: this.profiler.modelInfo(), runtime: this.profiler.runtimeInfo() };
+        return opened;
+      }
+      case 'inspect': {
+        const { spec, options } = req.params as EngineRequest<'inspect'>['params'];
+        return inspectModel(spec, { ...options, signal });
+      }
+      case 'profileDataset': {
+        const { input, options } = req.params as EngineRequest<'profileDataset'>['params'];
+        const run = this.requireProfiler().profileDataset(input, options, signal);
+        for (;;) {
+          const step = await run.next();
+          if (step.done) return step.value;
+          this.send({ kind: 'progress', id: req.id, progress: step.value });
+        }
+      }
+      case 'profileText': {
+        const { label, text, options } = req.params as EngineRequest<'profileText'>['params'];
+        const profiler = this.requireProfiler();
+        const { stats, tokens } = await profiler.profileText(text, options);
+        const moments = emptyDatasetMoments(profiler.numLayers, profiler.session.substepKinds);
+        addText(moments, stats);
+        const dataset: DatasetResult = { name: label, texts: 1, tokens: stats.tokens, skipped: [], moments, layers: summarizeLayers(moments) };
+        return { dataset, tokens };
+      }
+    }
+  }
+
+  private requireProfiler(): LayerProfiler {
+    if (!this.profiler) throw new Error('No model is loaded in the engine; open one first.');
+    return this.profiler;
+  }
+
+  async dispose(): Promise<void> {
+    for (const c of this.running.values()) c.abort();
+    await this.profiler?.dispose();
+  }
+}

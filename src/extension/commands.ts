@@ -1,0 +1,154 @@
+/** The extension's commands: thin adapters from VS Code's UI to the ProfileService. */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { toCsv, toJson } from '../core/results/build';
+import { formatInspect } from '../cli/format';
+import type { HostCommand } from '../shared/protocol';
+import { CancelledError } from './engineClient';
+import { chooseModel } from './modelPicker';
+import type { ProfileService } from './profileService';
+import type { ResultsPanel } from './resultsPanel';
+import { modelKey, type Settings } from './settings';
+import type { ResultsStore } from './resultsStore';
+
+export const COMMAND_IDS: Record<HostCommand, string> = {
+  profileSelection: 'layerProfiler.profileSelection',
+  profileFolder: 'layerProfiler.profileFolder',
+  chooseModel: 'layerProfiler.chooseModel',
+  showLayers: 'layerProfiler.showLayers',
+  exportResults: 'layerProfiler.exportResults',
+  clearResults: 'layerProfiler.clearResults',
+  cancel: 'layerProfiler.cancel',
+  openPanel: 'layerProfiler.openPanel',
+};
+
+export interface CommandContext {
+  service: ProfileService;
+  store: ResultsStore;
+  panel: ResultsPanel;
+  settings: () => Settings;
+  exportCharts: (folder: vscode.Uri) => Promise<number>;
+  refresh: () => void;
+}
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  const run = (fn: (...args: unknown[]) => Promise<unknown>) => async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (err instanceof CancelledError) {
+        void vscode.window.showInformationMessage('Layer Profiler: cancelled.');
+        return undefined;
+      }
+      void vscode.window.showErrorMessage(`Layer Profiler: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  return [
+    vscode.commands.registerCommand(COMMAND_IDS.profileSelection, run(() => profileSelection(ctx))),
+    vscode.commands.registerCommand(COMMAND_IDS.profileFolder, run((uri, uris, options) => profileFolders(ctx, uri, uris, options as { name?: string } | undefined))),
+    vscode.commands.registerCommand(COMMAND_IDS.chooseModel, run(async () => (await chooseModel()) && ctx.service.settingsChanged())),
+    vscode.commands.registerCommand(COMMAND_IDS.showLayers, run(() => showLayers(ctx))),
+    vscode.commands.registerCommand(COMMAND_IDS.exportResults, run(() => exportResults(ctx))),
+    vscode.commands.registerCommand(COMMAND_IDS.clearResults, run((options) => clearResults(ctx, (options as { confirm?: boolean } | undefined)?.confirm !== false))),
+    vscode.commands.registerCommand(COMMAND_IDS.cancel, run(async () => ctx.service.cancel() || vscode.window.showInformationMessage('Layer Profiler: nothing is running.'))),
+    vscode.commands.registerCommand(COMMAND_IDS.openPanel, run(async () => ctx.panel.show())),
+  ];
+}
+
+async function profileSelection(ctx: CommandContext): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showWarningMessage('Layer Profiler: open a file and select some text to profile.');
+    return;
+  }
+  const selection = editor.selection;
+  const whole = selection.isEmpty;
+  const text = whole ? editor.document.getText() : editor.document.getText(selection);
+  if (!text.trim()) {
+    void vscode.window.showWarningMessage('Layer Profiler: the selection is empty; select some text or open a file with content.');
+    return;
+  }
+  const file = path.basename(editor.document.fileName || editor.document.uri.path);
+  const label = whole ? `selection: ${file}` : `selection: ${file}:${selection.start.line + 1}-${selection.end.line + 1}`;
+  ctx.panel.show(true);
+  await ctx.service.profileText(label, text);
+}
+
+/** From the explorer: (uri, selected uris). Scripts and tests may pass `{ name }` to skip the prompt. */
+async function profileFolders(ctx: CommandContext, uri: unknown, uris: unknown, options?: { name?: string }): Promise<void> {
+  let folders = (Array.isArray(uris) ? uris : uri ? [uri] : []).filter((u): u is vscode.Uri => u instanceof vscode.Uri);
+  if (folders.length === 0) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: true, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri, title: 'Folders to profile as datasets', openLabel: 'Profile' });
+    if (!picked?.length) return;
+    folders = picked;
+  }
+  const existing = new Set(ctx.store.get(modelKey(ctx.settings().model))?.results.datasets.map((d) => d.name) ?? []);
+  const jobs: { folder: vscode.Uri; name: string }[] = [];
+  for (const folder of folders) {
+    if (options?.name && folders.length === 1) {
+      jobs.push({ folder, name: options.name });
+      break;
+    }
+    const name = await vscode.window.showInputBox({
+      title: `Dataset name for ${vscode.workspace.asRelativePath(folder)}`,
+      value: path.basename(folder.fsPath),
+      prompt: existing.has(path.basename(folder.fsPath)) ? 'A dataset with this name exists and will be replaced.' : 'Results of this folder appear under this name.',
+      validateInput: (v) => (v.trim() ? undefined : 'Give the dataset a name'),
+    });
+    if (name === undefined) return;
+    jobs.push({ folder, name: name.trim() });
+  }
+  ctx.panel.show(true);
+  for (const job of jobs) {
+    const result = await ctx.service.profileFolder(job.folder.fsPath, job.name);
+    if (result.partial) break;
+  }
+}
+
+async function showLayers(ctx: CommandContext): Promise<void> {
+  const opened = await ctx.service.ensureModel();
+  const doc = await vscode.workspace.openTextDocument({ content: formatInspect(opened.inspect), language: 'plaintext' });
+  await vscode.window.showTextDocument(doc, { preview: true });
+}
+
+async function exportResults(ctx: CommandContext): Promise<void> {
+  const entry = ctx.store.get(modelKey(ctx.settings().model));
+  if (!entry || entry.results.datasets.length === 0) {
+    void vscode.window.showInformationMessage('Layer Profiler: there are no results to export yet. Profile a selection or a folder first.');
+    return;
+  }
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: 'JSON', description: 'all statistics (layer-profiler/profile@1)', format: 'json' as const },
+      { label: 'CSV', description: 'one row per dataset and layer', format: 'csv' as const },
+      { label: 'Charts as PNG', description: 'every chart of the results panel', format: 'png' as const },
+    ],
+    { title: 'Export results' },
+  );
+  if (!pick) return;
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (pick.format === 'png') {
+    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: base, openLabel: 'Save charts here' });
+    if (!folder?.[0]) return;
+    const count = await ctx.exportCharts(folder[0]);
+    void vscode.window.showInformationMessage(`Layer Profiler: saved ${count} chart images to ${folder[0].fsPath}.`);
+    return;
+  }
+  const target = await vscode.window.showSaveDialog({ defaultUri: base && vscode.Uri.joinPath(base, `layer-profile.${pick.format}`), filters: pick.format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } });
+  if (!target) return;
+  const content = pick.format === 'json' ? toJson(entry.results) : toCsv(entry.results);
+  await vscode.workspace.fs.writeFile(target, Buffer.from(content, 'utf8'));
+  void vscode.window.showInformationMessage(`Layer Profiler: results written to ${target.fsPath}.`);
+}
+
+async function clearResults(ctx: CommandContext, confirm: boolean): Promise<void> {
+  const key = modelKey(ctx.settings().model);
+  if (!ctx.store.get(key)) return;
+  if (confirm) {
+    const answer = await vscode.window.showWarningMessage('Clear all Layer Profiler results of this model?', { modal: true }, 'Clear');
+    if (answer !== 'Clear') return;
+  }
+  await ctx.store.clear(key);
+  ctx.refresh();
+}

@@ -1,0 +1,99 @@
+/** Activation: wires the engine, the store, the views and the commands. Every registration is disposed. */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { EngineClient } from './engineClient';
+import { ProfileService, type HostUi } from './profileService';
+import { ResultsPanel } from './resultsPanel';
+import { ResultsStore } from './resultsStore';
+import { readSettings, SECTION, type Settings } from './settings';
+import { SIDEBAR_VIEW_ID, SidebarView } from './sidebarView';
+import { ViewHub } from './viewHub';
+import type { ViewMessage } from '../shared/protocol';
+import { modelKey } from './settings';
+import { ChartExporter } from './chartExporter';
+
+/** What tests reach through `extension.exports`. */
+export interface LayerProfilerApi {
+  service: ProfileService;
+  store: ResultsStore;
+  settings: () => Settings;
+}
+
+const vscodeUi: HostUi = {
+  withProgress: (title, cancellable, task) =>
+    Promise.resolve(
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        return task({ report: (message, increment) => progress.report({ message, increment }) }, controller.signal);
+      }),
+    ),
+  info: (message) => void vscode.window.showInformationMessage(`Layer Profiler: ${message}`),
+  error: (message) => void vscode.window.showErrorMessage(`Layer Profiler: ${message}`),
+};
+
+export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
+  const settings = () => readSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude') ?? {});
+  const store = new ResultsStore(context.workspaceState);
+  let service: ProfileService;
+  const engine = new EngineClient({
+    enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+    idleTimeoutMs: settings().engineIdleMs,
+    onCrash: (message) => {
+      service.engineCrashed(message);
+      void vscode.window.showErrorMessage(`Layer Profiler: ${message}`);
+    },
+  });
+  const hub = new ViewHub(() => service.viewState(), (m, from) => void onViewMessage(m, from.webview));
+  service = new ProfileService(engine, store, vscodeUi, settings, () => hub.refresh());
+  const panel = new ResultsPanel(context.extensionUri, hub);
+  const exporter = new ChartExporter(hub, panel);
+
+  async function onViewMessage(m: ViewMessage, from: vscode.Webview): Promise<void> {
+    const key = modelKey(settings().model);
+    switch (m.type) {
+      case 'command':
+        await vscode.commands.executeCommand(`layerProfiler.${m.command}`);
+        return;
+      case 'toggleDataset':
+        await store.setHidden(key, m.name, !m.visible);
+        break;
+      case 'renameDataset': {
+        const to = await vscode.window.showInputBox({ title: `Rename dataset '${m.name}'`, value: m.name, validateInput: (v) => (v.trim() ? undefined : 'Give the dataset a name') });
+        if (!to) return;
+        try {
+          await store.rename(key, m.name, to.trim());
+        } catch (err) {
+          void vscode.window.showErrorMessage(`Layer Profiler: ${(err as Error).message}`);
+        }
+        break;
+      }
+      case 'removeDataset':
+        await store.remove(key, m.name);
+        break;
+      case 'setComparison':
+        await store.setComparison(key, m.a, m.b);
+        break;
+      case 'chartImage':
+        await exporter.receive(m.chart, m.dataUrl, from);
+        return;
+    }
+    hub.refresh();
+  }
+
+  context.subscriptions.push(
+    panel,
+    vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, new SidebarView(context.extensionUri, hub)),
+    ...registerCommands({ service, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh() }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) service.settingsChanged();
+    }),
+    { dispose: () => engine.stop() },
+  );
+  return { service, store, settings };
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the engine.
+}

@@ -1,0 +1,57 @@
+/** Every setting the extension reads, read in one place (contributes.configuration in package.json). */
+import type * as vscode from 'vscode';
+import { DEFAULT_DTYPE, DEFAULT_MAX_FILE_BYTES, DEFAULT_MODEL_ID, DEFAULT_PROFILE_OPTIONS, DTYPES, type Dtype, type ModelSpec } from '../core/api';
+
+export const SECTION = 'layerProfiler';
+
+export interface Settings {
+  model: ModelSpec;
+  cacheDir?: string;
+  hubUrl?: string;
+  maxTokens: number;
+  batchSize: number;
+  threads: number;
+  include: string[];
+  exclude: string[];
+  maxFileBytes: number;
+  engineIdleMs: number;
+}
+
+/** The subset of WorkspaceConfiguration used here, so tests can pass a plain object. */
+export type ConfigReader = Pick<vscode.WorkspaceConfiguration, 'get'>;
+
+export function readSettings(config: ConfigReader, filesExclude: Record<string, unknown> = {}): Settings {
+  const str = (key: string) => (config.get<string>(key) ?? '').trim();
+  const int = (key: string, fallback: number, min: number) => {
+    const v = config.get<number>(key);
+    return typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : fallback;
+  };
+  const list = (key: string) => (config.get<string[]>(key) ?? []).filter((s) => typeof s === 'string' && s.trim() !== '');
+  const dtypeSetting = str('dtype');
+  const dtype: Dtype = (DTYPES as readonly string[]).includes(dtypeSetting) ? (dtypeSetting as Dtype) : DEFAULT_DTYPE;
+  const localPath = str('localModelPath');
+  const model: ModelSpec = localPath ? { kind: 'local', path: localPath } : { kind: 'hub', id: str('model') || DEFAULT_MODEL_ID, dtype };
+  // files.exclude maps globs to true (or to a `when` clause, which cannot be evaluated here: skip those).
+  const fromFilesExclude = Object.entries(filesExclude).filter(([, v]) => v === true).map(([glob]) => glob);
+  return {
+    model,
+    cacheDir: str('cacheDir') || undefined,
+    hubUrl: str('hubEndpoint') || undefined,
+    maxTokens: int('maxTokens', DEFAULT_PROFILE_OPTIONS.maxTokens, 1),
+    batchSize: int('batchSize', DEFAULT_PROFILE_OPTIONS.batchSize, 1),
+    threads: int('threads', 0, 0),
+    include: list('include'),
+    exclude: [...list('exclude'), ...fromFilesExclude],
+    maxFileBytes: int('maxFileSize', DEFAULT_MAX_FILE_BYTES, 1),
+    engineIdleMs: int('engineIdleMinutes', 5, 1) * 60_000,
+  };
+}
+
+/** Key under which results are stored: results of different models are never mixed. */
+export function modelKey(spec: ModelSpec): string {
+  return spec.kind === 'hub' ? `hub:${spec.id}@${spec.revision ?? 'main'}:${spec.dtype}` : `local:${spec.path}`;
+}
+
+export function describeSpec(spec: ModelSpec): string {
+  return spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path;
+}

@@ -1,0 +1,57 @@
+/**
+ * Typed RPC between the extension host and the engine child process (Node IPC channel).
+ * The engine runs inference out of the extension host, so a native crash cannot take it down.
+ */
+import type { DatasetInput, DownloadProgress, InspectResult, LoadOptions, ModelSpec, ProfileOptions, ProfileProgress } from '../core/api';
+import type { DatasetResult, ModelInfo, RuntimeInfo, TokenProfile } from '../core/results';
+
+/** Options that cross the process boundary (no callbacks, no signals). */
+export type EngineLoadOptions = Omit<LoadOptions, 'onDownloadProgress' | 'signal'>;
+
+export interface OpenedModel {
+  inspect: InspectResult;
+  model: ModelInfo;
+  runtime: RuntimeInfo;
+}
+
+export interface EngineMethods {
+  open(params: { spec: ModelSpec; options: EngineLoadOptions }): OpenedModel;
+  profileDataset(params: { input: DatasetInput; options: ProfileOptions }): DatasetResult;
+  profileText(params: { label: string; text: string; options: ProfileOptions }): { dataset: DatasetResult; tokens: TokenProfile };
+  /** Layers of a model without loading a session. */
+  inspect(params: { spec: ModelSpec; options: EngineLoadOptions }): InspectResult;
+}
+
+export type EngineMethod = keyof EngineMethods;
+
+export interface EngineRequest<M extends EngineMethod = EngineMethod> {
+  kind: 'request';
+  id: number;
+  method: M;
+  params: Parameters<EngineMethods[M]>[0];
+}
+
+export interface EngineCancel {
+  kind: 'cancel';
+  id: number;
+}
+
+export type HostToEngine = EngineRequest | EngineCancel;
+
+export type EngineToHost =
+  | { kind: 'result'; id: number; result: unknown }
+  | { kind: 'error'; id: number; error: { name: string; message: string } }
+  | { kind: 'progress'; id: number; progress: ProfileProgress }
+  | { kind: 'download'; id: number; progress: DownloadProgress };
+
+export function isEngineToHost(raw: unknown): raw is EngineToHost {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const m = raw as Record<string, unknown>;
+  return typeof m.id === 'number' && (m.kind === 'result' || m.kind === 'error' || m.kind === 'progress' || m.kind === 'download');
+}
+
+export function isHostToEngine(raw: unknown): raw is HostToEngine {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const m = raw as Record<string, unknown>;
+  return typeof m.id === 'number' && ((m.kind === 'request' && typeof m.method === 'string') || m.kind === 'cancel');
+}

@@ -1,0 +1,87 @@
+/** Host logic that runs without VS Code: settings, per-model result storage, message validation. */
+import assert from 'node:assert/strict';
+import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
+import { modelKey, readSettings } from '../src/extension/settings';
+import { parseHostMessage, parseViewMessage, PROTOCOL_VERSION } from '../src/shared/protocol';
+import type { DatasetResult, ProfileResults } from '../src/core/results';
+import { emptyDatasetMoments, addText, summarizeLayers } from '../src/core/stats/datasetStats';
+
+class MemoryStorage implements StateStorage {
+  data = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+  update(key: string, value: unknown): Thenable<void> {
+    this.data.set(key, JSON.parse(JSON.stringify(value)));
+    return Promise.resolve();
+  }
+}
+
+function dataset(name: string, values: number[]): DatasetResult {
+  const moments = emptyDatasetMoments(1, []);
+  for (const v of values) addText(moments, { tokens: 1, layers: [{ mean: v, absMean: v, l2: v, residL2: v, substeps: [] }] });
+  return { name, texts: values.length, tokens: values.length, skipped: [], moments, layers: summarizeLayers(moments) };
+}
+
+const base = (sha: string): Omit<ProfileResults, 'datasets'> => ({
+  schema: 'layer-profiler/profile@1',
+  model: { id: 'm', file: 'model.onnx', sha256: sha.repeat(64).slice(0, 64), numLayers: 1, dtype: 'fp32' },
+  runtime: { tool: 't', onnxruntime: '1', executionProvider: 'cpu', threads: 1 },
+  settings: { maxTokens: 8, batchSize: 1, maxFileBytes: 10 },
+});
+
+describe('host logic', () => {
+  it('reads settings with defaults, validation and files.exclude', () => {
+    const values: Record<string, unknown> = { model: 'org/x', dtype: 'bogus', maxTokens: -3, batchSize: 8, exclude: ['**/gen/**'] };
+    const s = readSettings({ get: <T>(k: string) => values[k] as T }, { '**/.git': true, '**/*.js': { when: '$(basename).ts' } });
+    assert.deepEqual(s.model, { kind: 'hub', id: 'org/x', dtype: 'q8' });
+    assert.equal(s.maxTokens, 512);
+    assert.equal(s.batchSize, 8);
+    assert.deepEqual(s.exclude, ['**/gen/**', '**/.git']);
+    const local = readSettings({ get: <T>(k: string) => ({ localModelPath: '/models/a' } as Record<string, unknown>)[k] as T });
+    assert.deepEqual(local.model, { kind: 'local', path: '/models/a' });
+    assert.notEqual(modelKey(s.model), modelKey(local.model));
+  });
+
+  it('keeps results per model, survives a reload, and never mixes model files', async () => {
+    const storage = new MemoryStorage();
+    const store = new ResultsStore(storage);
+    await store.putDataset('A', base('a'), dataset('cpp', [1, 2]));
+    await store.putDataset('A', base('a'), dataset('py', [3]));
+    await store.putDataset('B', base('b'), dataset('cpp', [9]));
+    const reloaded = new ResultsStore(storage);
+    assert.deepEqual(reloaded.get('A')!.results.datasets.map((d) => d.name), ['cpp', 'py']);
+    assert.equal(reloaded.get('B')!.results.datasets[0].layers[0].mean.mean, 9);
+    // Same key, different model file: old datasets are dropped, not mixed.
+    await reloaded.putDataset('A', base('c'), dataset('go', [1]));
+    assert.deepEqual(reloaded.get('A')!.results.datasets.map((d) => d.name), ['go']);
+  });
+
+  it('merges a re-profiled dataset exactly when asked, renames, hides and removes', async () => {
+    const store = new ResultsStore(new MemoryStorage());
+    await store.putDataset('A', base('a'), dataset('cpp', [1, 2]));
+    await store.putDataset('A', base('a'), dataset('cpp', [3, 4]), 'merge');
+    const layer = store.get('A')!.results.datasets[0].layers[0];
+    assert.equal(layer.mean.n, 4);
+    assert.equal(layer.mean.mean, 2.5);
+    assert.ok(Math.abs(layer.mean.std! - Math.sqrt(5 / 3)) < 1e-12);
+    await store.putDataset('A', base('a'), dataset('py', [1]));
+    await store.setHidden('A', 'py', true);
+    await store.rename('A', 'py', 'python');
+    assert.deepEqual(store.get('A')!.hidden, ['python']);
+    await assert.rejects(store.rename('A', 'python', 'cpp'), /already exists/);
+    await store.remove('A', 'python');
+    assert.deepEqual(store.get('A')!.results.datasets.map((d) => d.name), ['cpp']);
+    assert.deepEqual(store.get('A')!.hidden, []);
+  });
+
+  it('validates webview and host messages', () => {
+    assert.deepEqual(parseViewMessage({ type: 'command', command: 'cancel' }), { type: 'command', command: 'cancel' });
+    assert.equal(parseViewMessage({ type: 'command', command: 'rm -rf' }), undefined);
+    assert.equal(parseViewMessage({ type: 'toggleDataset', name: 'a' }), undefined);
+    assert.equal(parseViewMessage({ type: 'chartImage', chart: 'x', dataUrl: 'javascript:alert(1)' }), undefined);
+    assert.equal(parseViewMessage(null), undefined);
+    assert.ok(parseHostMessage({ type: 'snapshot', state: { version: PROTOCOL_VERSION, model: { id: 'm', state: 'idle' }, hidden: [] } }));
+    assert.equal(parseHostMessage({ type: 'snapshot', state: { version: 999, model: {}, hidden: [] } }), undefined);
+  });
+});
