@@ -1,0 +1,45 @@
+// Builds a platform-specific VSIX: the bundles plus only the target's ONNX Runtime binaries.
+// Usage: node scripts/package.mjs [--target linux-x64|linux-arm64|darwin-arm64|win32-x64|win32-arm64]
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const i = process.argv.indexOf('--target');
+const target = i >= 0 ? process.argv[i + 1] : `${process.platform}-${process.arch}`;
+const [platform, arch] = target.split('-');
+const platforms = { linux: ['x64', 'arm64'], darwin: ['arm64'], win32: ['x64', 'arm64'] };
+if (!platforms[platform]?.includes(arch)) throw new Error(`Unsupported target ${target}`);
+
+execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'inherit' });
+
+const otherBinaries = Object.entries(platforms).flatMap(([p, archs]) =>
+  archs.filter((a) => p !== platform || a !== arch).map((a) => `node_modules/onnxruntime-node/bin/napi-v*/${p}/${a}/**`),
+);
+const ignore = [
+  '**',
+  '!package.json',
+  '!README.md',
+  '!LICENSE',
+  '!dist/*.js',
+  '!media/**',
+  // The engine needs the ONNX Runtime addon (external to the bundles) and its JS API package.
+  '!node_modules/onnxruntime-node/**',
+  '!node_modules/onnxruntime-common/**',
+  'node_modules/onnxruntime-node/script/**',
+  ...otherBinaries,
+];
+const ignoreFile = path.join(os.tmpdir(), `layer-profiler-vscodeignore-${process.pid}`);
+writeFileSync(ignoreFile, ignore.join('\n') + '\n');
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+const out = `layer-profiler-${target}-${version}.vsix`;
+try {
+  execFileSync(
+    process.execPath,
+    ['node_modules/@vscode/vsce/vsce', 'package', '--target', target, '--ignoreFile', ignoreFile, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out],
+    { stdio: 'inherit' },
+  );
+} finally {
+  rmSync(ignoreFile, { force: true });
+}
+console.log(out);

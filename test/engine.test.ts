@@ -1,0 +1,181 @@
+/**
+ * The engine on generated models of every export style: the spine found by structure equals the
+ * generator's ground truth, probes equal float64 statistics of raw residuals, batching and
+ * windowing do not change results, fp16 agrees with fp32, and dataset statistics equal a
+ * two-pass computation over per-text reference values.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureModel } from './modelgen';
+import { MODEL_STYLES, type ModelStyle } from './modelgen/types';
+import { inspectModel, LayerProfiler, splitWindows } from '../src/core/profiler';
+import { meanStd, referenceTextStats, relClose } from './support/reference';
+import type { WindowProbeValues } from '../src/core/runtime/probedSession';
+
+const TEXTS = [
+  '#include <vector>\nint sum(const std::vector<int>& v) {\n  int s = 0;\n  for (int x : v) s += x;\n  return s;\n}\n',
+  'def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n',
+  'fn main() { println!("héllo, wörld ✓"); }',
+  'SELECT name, count(*) FROM users GROUP BY name ORDER BY 2 DESC;',
+];
+
+/** Tolerances: fp16 activations round at ~1e-3 relative. */
+const tolerance = (style: ModelStyle) => (style === 'genai-fused' ? 5e-3 : 2e-4);
+
+async function rawWindows(profiler: LayerProfiler, windows: number[][], batchSize: number): Promise<WindowProbeValues[]> {
+  return profiler.runWindows(windows, batchSize, (await profiler.getTokenizer()).padId);
+}
+
+describe('engine on generated models', function () {
+  for (const style of MODEL_STYLES) {
+    describe(style, () => {
+      it('finds the spine the generator built, by structure', async () => {
+        const m = await ensureModel(style);
+        const r = await inspectModel({ kind: 'local', path: m.dir });
+        assert.equal(r.layers.length, m.numLayers);
+        assert.equal(r.layers[0].residualIn, m.expected.embeddingOutput);
+        r.layers.forEach((l, i) => {
+          const expected = m.expected.residualNames[i];
+          if (expected !== null) assert.equal(l.residual, expected, `layer ${i} resid_post`);
+          else assert.ok(l.added, `layer ${i}: the profiler adds the residual the exporter left out`);
+          if (m.expected.parallel) assert.ok(l.substeps.every((s) => s.kind === 'parallel') || l.substeps.map((s) => s.kind).join() === 'attention,mlp');
+          else assert.deepEqual(l.substeps.map((s) => s.kind), ['attention', 'mlp']);
+          const mid = m.expected.midResidualNames?.[i];
+          if (mid) assert.equal(l.substeps[0].residual, mid, `layer ${i} resid_mid`);
+        });
+      });
+
+      it('probes equal float64 statistics of raw residuals, batched equals unbatched', async () => {
+        const m = await ensureModel(style);
+        const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
+        try {
+          const tok = await profiler.getTokenizer();
+          const windows = TEXTS.map((t) => tok.encode(t).ids.slice(0, 48));
+          const batched = await rawWindows(profiler, windows, 4);
+          const single = await rawWindows(profiler, windows, 1);
+          const rel = tolerance(style);
+          const L = m.numLayers;
+          windows.forEach((w, i) => {
+            const ref = referenceTextStats([single[i]]);
+            assert.equal(batched[i].tokens, w.length);
+            for (let l = 0; l < L; l++) {
+              let abs = 0;
+              let l2 = 0;
+              let mean = 0;
+              for (let t = 0; t < w.length; t++) {
+                abs += batched[i].absMean[t * L + l];
+                l2 += batched[i].l2[t * L + l];
+                mean += batched[i].mean[t * L + l];
+              }
+              assert.ok(relClose(abs / w.length, ref.absMean[l], rel), `${style} text ${i} layer ${l} absMean ${abs / w.length} vs ${ref.absMean[l]}`);
+              assert.ok(relClose(l2 / w.length, ref.l2[l], rel), `${style} text ${i} layer ${l} l2`);
+              assert.ok(Math.abs(mean / w.length - ref.mean[l]) <= rel * ref.absMean[l] + 1e-7, `${style} text ${i} layer ${l} mean`);
+              assert.ok(ref.absMean[l] > 1e-6, 'the layer changes the residual');
+            }
+          });
+        } finally {
+          await profiler.dispose();
+        }
+      });
+    });
+  }
+
+  it('pools a long text over its windows exactly as over its tokens', async () => {
+    const m = await ensureModel('optimum-llama');
+    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
+    try {
+      const text = TEXTS.join('\n').repeat(3);
+      const ids = (await profiler.getTokenizer()).encode(text).ids;
+      const windows = splitWindows(ids, 40);
+      assert.ok(windows.length >= 3 && windows[windows.length - 1].length < 40);
+      const ref = referenceTextStats(await rawWindows(profiler, windows, 2));
+      const { stats } = await profiler.profileText(text, { maxTokens: 40, batchSize: 3 });
+      assert.equal(stats.tokens, ids.length);
+      for (let l = 0; l < m.numLayers; l++) {
+        assert.ok(relClose(stats.layers[l].absMean, ref.absMean[l], 1e-4));
+        assert.ok(relClose(stats.layers[l].l2, ref.l2[l], 1e-4));
+      }
+    } finally {
+      await profiler.dispose();
+    }
+  });
+
+  it('fp16 export agrees with the fp32 export of the same weights', async () => {
+    const fp32 = await ensureModel('optimum-llama');
+    const fp16 = await ensureModel('optimum-llama', { fp16: true });
+    const results = [];
+    for (const m of [fp32, fp16]) {
+      const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir });
+      try {
+        results.push((await profiler.profileText(TEXTS[0], { maxTokens: 64, batchSize: 1 })).stats);
+      } finally {
+        await profiler.dispose();
+      }
+    }
+    for (let l = 0; l < fp32.numLayers; l++) {
+      assert.ok(relClose(results[0].layers[l].absMean, results[1].layers[l].absMean, 2e-2), `layer ${l}: ${results[0].layers[l].absMean} vs ${results[1].layers[l].absMean}`);
+    }
+  });
+
+  it('profiles a dataset folder: per-layer mean and sample std over per-text reference values, skips listed', async () => {
+    const m = await ensureModel('optimum-llama');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-ds-'));
+    mkdirSync(path.join(dir, 'nested'));
+    TEXTS.forEach((t, i) => writeFileSync(path.join(dir, i % 2 ? `nested/f${i}.txt` : `f${i}.txt`), t));
+    writeFileSync(path.join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]));
+    writeFileSync(path.join(dir, 'empty.txt'), '');
+    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
+    try {
+      const run = profiler.profileDataset({ name: 'mixed', paths: [dir] }, { maxTokens: 32, batchSize: 3 });
+      let step = await run.next();
+      let progressEvents = 0;
+      while (!step.done) {
+        progressEvents++;
+        step = await run.next();
+      }
+      const result = step.value;
+      assert.ok(progressEvents >= 1);
+      assert.equal(result.texts, TEXTS.length);
+      assert.deepEqual(result.skipped.map((s) => [path.basename(s.path), s.reason]).sort(), [['empty.txt', 'empty file'], ['image.png', 'binary file']]);
+      // Independent: each text's statistics from raw residuals, then a two-pass mean/std.
+      const tok = await profiler.getTokenizer();
+      const perText = [];
+      for (const t of TEXTS) perText.push(referenceTextStats(await rawWindows(profiler, splitWindows(tok.encode(t).ids, 32), 1)));
+      assert.equal(result.tokens, perText.reduce((a, r) => a + r.tokens, 0));
+      for (let l = 0; l < m.numLayers; l++) {
+        for (const stat of ['absMean', 'mean', 'l2'] as const) {
+          const ref = meanStd(perText.map((r) => r[stat][l]));
+          const got = result.layers[l][stat];
+          assert.equal(got.n, TEXTS.length);
+          const scale = stat === 'mean' ? meanStd(perText.map((r) => r.absMean[l])).mean : Math.abs(ref.mean);
+          assert.ok(Math.abs(got.mean - ref.mean) <= 1e-4 * scale, `${stat} layer ${l}: ${got.mean} vs ${ref.mean}`);
+          assert.ok(Math.abs(got.std! - ref.std!) <= 1e-3 * Math.max(ref.std!, 1e-3 * scale), `${stat} std layer ${l}: ${got.std} vs ${ref.std}`);
+        }
+      }
+    } finally {
+      await profiler.dispose();
+    }
+  });
+
+  it('a cancelled run stops between batches and keeps only whole texts, marked partial', async () => {
+    const m = await ensureModel('optimum-llama');
+    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir });
+    try {
+      // A signal that turns aborted once the engine has looked at it ten times (once per text).
+      let reads = 0;
+      const signal = { get aborted() { return ++reads > 10; } } as AbortSignal;
+      const texts = Array.from({ length: 30 }, (_, i) => ({ label: `t${i}`, text: TEXTS[i % TEXTS.length] }));
+      const run = profiler.profileDataset({ name: 'c', texts }, { maxTokens: 16, batchSize: 2 }, signal);
+      let step = await run.next();
+      while (!step.done) step = await run.next();
+      assert.equal(step.value.partial, true);
+      assert.ok(step.value.texts >= 5 && step.value.texts <= 10, `texts ${step.value.texts}`);
+      assert.equal(step.value.layers.length, m.numLayers);
+      for (const l of step.value.layers) assert.equal(l.absMean.n, step.value.texts);
+    } finally {
+      await profiler.dispose();
+    }
+  });
+});
