@@ -27,6 +27,7 @@ export function formatInspect(r: InspectResult): string {
     `${r.model.id}`,
     `  file ${r.model.file}, dtype ${r.model.dtype}, opset ${r.model.opset}, ${r.model.style}${r.model.architecture ? `, ${r.model.architecture}` : ''}`,
     `  ${r.model.numLayers} layers${r.model.hiddenSize ? `, hidden size ${r.model.hiddenSize}` : ''}`,
+    ...r.notes.map((n) => `  note: ${n}`),
     `  blocks.0.resid_pre = ${r.layers[0]?.residualIn}`,
   ];
   for (const l of r.layers) {

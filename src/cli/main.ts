@@ -51,7 +51,9 @@ export function buildProgram(signal: AbortSignal): Command {
   const program = new Command('layer-profiler')
     .description('Measure how much each transformer layer changes the residual stream, on your texts.')
     .version(TOOL_VERSION)
-    .showHelpAfterError();
+    // Before any subcommand exists, so they inherit it: errors come back to main() as exceptions.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
 
   const withModelOptions = (c: Command) =>
     c
@@ -160,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const program = buildProgram(controller.signal).exitOverride();
+  const program = buildProgram(controller.signal);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

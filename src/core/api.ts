@@ -48,6 +48,8 @@ export interface LayerInfo {
 export interface InspectResult {
   model: { id: string; file: string; dtype: string; architecture?: string; numLayers: number; hiddenSize?: number; style: string; opset: number };
   layers: LayerInfo[];
+  /** What the profiler had to do to the graph to probe it (lifted branches, added residual sums). */
+  notes: string[];
 }
 
 export interface ProfileOptions {

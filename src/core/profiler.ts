@@ -12,6 +12,7 @@ import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { describeModelDtype, embeddingRows } from './onnx/modelFacts';
+import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
 import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
 import { ProbedSession, type WindowProbeValues } from './runtime/probedSession';
@@ -225,9 +226,12 @@ export class EmptyTextError extends Error {}
 /** Resolves, reads and analyzes a model: everything but the session. */
 async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
   const resolved = await resolveModel(spec, opts);
-  const model = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile));
-  await checkExternalData(model);
+  const file = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile));
+  await checkExternalData(file);
+  const lifted = liftMergedDecoder(file);
+  const model = lifted?.model ?? file;
   const spine = analyzeModel(model, { postNorm: isPostNormType(resolved.config?.modelType) });
+  if (lifted) spine.notes.unshift(lifted.note);
   checkLayerCount(spine.layers.length, resolved.config, model.path);
   return { resolved, model, spine };
 }
@@ -257,6 +261,7 @@ function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxMode
       substeps: l.substeps,
       ...(l.residual.startsWith('layer_profiler/') ? { added: 'residual sum computed by an added Add (the fused norm does not emit it)' } : {}),
     })),
+    notes: spine.notes,
   };
 }
 

@@ -1,0 +1,139 @@
+/**
+ * A per-layer chart: x = layer, one line per visible dataset, optionally with ± error bars.
+ * The same Chart instance is updated in place on each snapshot, so the page does not flicker.
+ */
+import { Chart, type ChartConfiguration, type TooltipItem } from 'chart.js';
+import { pointCounts, type LayerChartData } from '../../shared/chartData';
+import { describeLayerChart, formatValue } from '../../shared/chartText';
+import { withAlpha } from '../color';
+import { seriesColor, type Theme } from '../theme';
+import type { ChartHandle } from './chartHandle';
+import { axis, backgroundColor, fontOf, legend, tooltip } from './chartStyle';
+import { backgroundPlugin, setupCharts } from './setup';
+
+export interface LayerChartOptions {
+  /** Y axis title, also the start of the aria-label summary. */
+  yTitle: string;
+  /** Word for the error bars in tooltips ('std', 'SE'); none draws a plain line chart. */
+  errorName?: string;
+  /** Start the y axis at zero (magnitudes) rather than fit the data (signed means). */
+  fromZero?: boolean;
+  /** Narrow side-view style: smaller fonts, legend below, no axis titles. */
+  compact?: boolean;
+}
+
+interface ErrorPoint {
+  x: number;
+  y: number;
+  yMin?: number;
+  yMax?: number;
+}
+
+export class LayerChartView implements ChartHandle {
+  private chart: Chart | undefined;
+  /** Read by the background plugin at draw time: Chart.js keeps the plugins it was created with. */
+  private theme: Theme | undefined;
+  private readonly background = backgroundPlugin(() => (this.theme ? backgroundColor(this.theme) : 'transparent'));
+
+  constructor(
+    readonly id: string,
+    readonly canvas: HTMLCanvasElement,
+    private readonly options: LayerChartOptions,
+  ) {
+    setupCharts();
+  }
+
+  render(data: LayerChartData, theme: Theme): void {
+    this.theme = theme;
+    this.canvas.dataset.points = JSON.stringify(pointCounts(data));
+    this.canvas.setAttribute('aria-label', describeLayerChart(data, this.options.yTitle));
+    const config = this.config(data, theme);
+    if (!this.chart) {
+      this.chart = new Chart(this.canvas, config as ChartConfiguration);
+      return;
+    }
+    this.chart.data = config.data as Chart['data'];
+    this.chart.options = config.options as Chart['options'];
+    this.chart.update('none');
+  }
+
+  private config(data: LayerChartData, theme: Theme) {
+    const { errorName, compact, fromZero, yTitle } = this.options;
+    // Error bars of several datasets at one layer would sit on top of each other; shift each
+    // dataset a little sideways (a "dodge") on a numeric x axis so every bar stays readable.
+    const dodge = !!errorName && data.series.length > 1;
+    const step = Math.min(0.2, 0.5 / Math.max(1, data.series.length));
+    const datasets = data.series.map((s, i) => {
+      const offset = dodge ? (i - (data.series.length - 1) / 2) * step : 0;
+      const color = seriesColor(theme, s.colorIndex);
+      const whisker = withAlpha(color, 0.8);
+      const points: ErrorPoint[] = s.points.map((p) => ({ x: p.layer + offset, y: p.value, ...(errorName && p.error !== undefined ? { yMin: p.value - p.error, yMax: p.value + p.error } : {}) }));
+      return {
+        label: s.name,
+        data: errorName ? points : points.map((p) => p.y),
+        borderColor: color,
+        backgroundColor: color,
+        borderWidth: compact ? 1.5 : 2,
+        pointRadius: compact ? 0 : 2.5,
+        pointHoverRadius: 4,
+        pointHitRadius: 6,
+        spanGaps: false,
+        errorBarColor: whisker,
+        errorBarWhiskerColor: whisker,
+        errorBarLineWidth: 1.25,
+        errorBarWhiskerLineWidth: 1.25,
+        errorBarWhiskerSize: 6,
+      };
+    });
+    const n = (item: TooltipItem<'line'>) => data.series[item.datasetIndex]?.points[item.dataIndex];
+    return {
+      type: errorName ? 'lineWithErrorBars' : 'line',
+      data: { labels: data.layers.map(String), datasets },
+      plugins: [this.background],
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        layout: { padding: compact ? 0 : { right: 8 } },
+        scales: {
+          x: dodge ? layerAxis(theme, data.layers) : axis(theme, compact ? undefined : 'layer', { ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0 } }),
+          y: axis(theme, compact ? undefined : yTitle, { beginAtZero: fromZero ?? false }),
+        },
+        plugins: {
+          legend: legend(theme, compact),
+          tooltip: {
+            ...tooltip(theme),
+            callbacks: {
+              title: (items: TooltipItem<'line'>[]) => `layer ${data.layers[items[0]?.dataIndex ?? 0] ?? ''}`,
+              label: (item: TooltipItem<'line'>) => {
+                const p = n(item);
+                if (!p) return item.dataset.label ?? '';
+                const err = errorName && p.error !== undefined ? ` ± ${formatValue(p.error)} ${errorName}` : '';
+                return `${item.dataset.label}: ${formatValue(p.value)}${err} (n = ${p.n})`;
+              },
+            },
+          },
+        },
+      },
+    };
+  }
+
+  toPng(): string | undefined {
+    return this.chart?.toBase64Image('image/png');
+  }
+
+  destroy(): void {
+    this.chart?.destroy();
+    this.chart = undefined;
+  }
+}
+
+/** A numeric x axis that reads like the category one: a tick and grid line per layer, half a layer of room at each end. */
+function layerAxis(theme: Theme, layers: number[]) {
+  const first = layers[0] ?? 0;
+  const last = layers[layers.length - 1] ?? 0;
+  return axis(theme, 'layer', {
+    type: 'linear',
+    min: first - 0.5,
+    max: last + 0.5,
+    ticks: { color: theme.muted, font: fontOf(theme, 11), stepSize: 1, autoSkip: true, maxRotation: 0, callback: (v: number | string) => (Number.isInteger(Number(v)) ? String(v) : '') },
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * Small UI state persisted by VS Code with the webview (vscode.setState), so a panel that is
+ * hidden and shown again, or restored after a reload, keeps its open tables. Versioned, and
+ * validated on load, because it outlives the code that wrote it.
+ */
+export const UI_STATE_VERSION = 1;
+
+export interface UiState {
+  version: typeof UI_STATE_VERSION;
+  /** Ids of the charts whose "Show table" is on. */
+  openTables: string[];
+  /** Heatmap colours each layer on its own scale (true) or all layers on one (false). */
+  heatmapPerLayer: boolean;
+}
+
+export const DEFAULT_UI_STATE: UiState = { version: UI_STATE_VERSION, openTables: [], heatmapPerLayer: true };
+
+export function parseUiState(raw: unknown): UiState {
+  if (typeof raw !== 'object' || raw === null) return { ...DEFAULT_UI_STATE };
+  const r = raw as Record<string, unknown>;
+  if (r.version !== UI_STATE_VERSION) return { ...DEFAULT_UI_STATE };
+  return {
+    version: UI_STATE_VERSION,
+    openTables: Array.isArray(r.openTables) ? r.openTables.filter((t): t is string => typeof t === 'string') : [],
+    heatmapPerLayer: typeof r.heatmapPerLayer === 'boolean' ? r.heatmapPerLayer : DEFAULT_UI_STATE.heatmapPerLayer,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The command line as a user runs it: real processes, outputs validated against the JSON Schemas
+ * of the contract, exit codes and one-line errors for bad input, and the Hub download path against
+ * a local server that serves a generated model in the Hub's URL layout.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { onnx } from 'onnx-proto';
+import { ensureModel } from './modelgen';
+import { FakeHub } from './support/hub-server';
+import { CSV_COLUMNS } from '../src/core/results/build';
+import type { ProfileResults } from '../src/core/results';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function validator(schemaFile: string) {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schema', schemaFile), 'utf8')));
+  return (data: unknown) => {
+    assert.ok(validate(data), JSON.stringify(validate.errors, null, 2));
+  };
+}
+
+function writeDataset(): { cpp: string; py: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-cli-'));
+  const cpp = path.join(dir, 'cpp');
+  const py = path.join(dir, 'py');
+  mkdirSync(cpp);
+  mkdirSync(py);
+  writeFileSync(path.join(cpp, 'a.cpp'), 'int add(int a, int b) { return a + b; }\n');
+  writeFileSync(path.join(cpp, 'b.cpp'), '#include <string>\nstd::string greet() { return "hi"; }\n');
+  writeFileSync(path.join(cpp, 'c.h'), 'struct P { int x, y; };\n');
+  writeFileSync(path.join(py, 'a.py'), 'def add(a, b):\n    return a + b\n');
+  writeFileSync(path.join(py, 'b.py'), 'import os\nprint(os.getcwd())\n');
+  writeFileSync(path.join(py, 'blob.bin'), Buffer.from([0, 1, 2, 3]));
+  return { cpp, py };
+}
+
+describe('command line', function () {
+  let modelDir: string;
+  before(async () => {
+    modelDir = (await ensureModel('optimum-llama')).dir;
+  });
+
+  it('profile writes schema-valid JSON, a CSV row per dataset and layer, and a table', async () => {
+    const { cpp, py } = writeDataset();
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-out-'));
+    const r = await cli(['profile', '--model', modelDir, '--dataset', `cpp=${cpp}`, '--dataset', `python=${py}`, '--json', path.join(out, 'r.json'), '--csv', path.join(out, 'r.csv'), '--max-tokens', '16', '--batch-size', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'r.json'), 'utf8')) as ProfileResults;
+    validator('profile-v1.schema.json')(results);
+    assert.deepEqual(results.datasets.map((d) => [d.name, d.texts]), [['cpp', 3], ['python', 2]]);
+    assert.equal(results.datasets[1].skipped.length, 1);
+    assert.match(results.datasets[1].skipped[0].reason, /binary/);
+    assert.equal(results.model.numLayers, 3);
+    assert.match(results.model.sha256, /^[0-9a-f]{64}$/);
+    const csv = readFileSync(path.join(out, 'r.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv[0], CSV_COLUMNS.join(','));
+    assert.equal(csv.length, 1 + 2 * 3);
+    const row = csv[1].split(',');
+    assert.equal(row[0], 'cpp');
+    assert.equal(Number(row[5]), results.datasets[0].layers[0].absMean.mean);
+    assert.match(r.stdout, /dataset cpp: 3 texts/);
+    assert.match(r.stderr, /skipped .*blob\.bin: binary file/);
+  });
+
+  it('inspect --json follows the inspect schema', async () => {
+    const r = await cli(['inspect', '--model', modelDir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const parsed = JSON.parse(r.stdout);
+    validator('inspect-v1.schema.json')(parsed);
+    assert.equal(parsed.layers.length, 3);
+  });
+
+  it('merge combines shards of one dataset exactly', async () => {
+    const { cpp } = writeDataset();
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-merge-'));
+    const files = readdirSync(cpp);
+    const halves = [files.slice(0, 1), files.slice(1)].map((names, i) => {
+      const d = path.join(out, `part${i}`);
+      mkdirSync(d);
+      for (const n of names) copyFileSync(path.join(cpp, n), path.join(d, n));
+      return d;
+    });
+    const args = (ds: string, json: string) => ['profile', '--model', modelDir, '--dataset', `cpp=${ds}`, '--json', json, '--quiet'];
+    assert.equal((await cli(args(cpp, path.join(out, 'all.json')))).code, 0);
+    assert.equal((await cli(args(halves[0], path.join(out, 'a.json')))).code, 0);
+    assert.equal((await cli(args(halves[1], path.join(out, 'b.json')))).code, 0);
+    const m = await cli(['merge', path.join(out, 'a.json'), path.join(out, 'b.json'), '--json', path.join(out, 'm.json')]);
+    assert.equal(m.code, 0, m.stderr);
+    const all = JSON.parse(readFileSync(path.join(out, 'all.json'), 'utf8')) as ProfileResults;
+    const merged = JSON.parse(readFileSync(path.join(out, 'm.json'), 'utf8')) as ProfileResults;
+    validator('profile-v1.schema.json')(merged);
+    all.datasets[0].layers.forEach((l, i) => {
+      const g = merged.datasets[0].layers[i];
+      assert.equal(g.absMean.n, l.absMean.n);
+      assert.ok(Math.abs(g.absMean.mean - l.absMean.mean) < 1e-12 * Math.abs(l.absMean.mean) + 1e-15);
+      assert.ok(Math.abs(g.absMean.std! - l.absMean.std!) < 1e-9 * l.absMean.std!);
+    });
+  });
+
+  describe('bad input: non-zero exit with a one-line reason naming the problem', () => {
+    const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('layer-profiler: error:'));
+
+    it('a missing model', async () => {
+      const r = await cli(['profile', '--model', '/no/such/model', '--dataset', 'a=.']);
+      assert.equal(r.code, 1);
+      assert.equal(oneLine(r.stderr).length, 1);
+      assert.match(r.stderr, /No model at \/no\/such\/model/);
+    });
+
+    it('a corrupt model file', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-bad-'));
+      writeFileSync(path.join(dir, 'model.onnx'), Buffer.from('this is not a protobuf at all \u00ff\u00fe'));
+      const r = await cli(['inspect', '--model', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /model\.onnx is not a valid ONNX model/);
+    });
+
+    it('a graph with no transformer layers', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-nolayers-'));
+      const bytes = onnx.ModelProto.encode({
+        irVersion: 8,
+        opsetImport: [{ domain: '', version: 17 }],
+        graph: {
+          name: 'g',
+          node: [{ opType: 'MatMul', input: ['x', 'w'], output: ['y'] }, { opType: 'Relu', input: ['y'], output: ['z'] }],
+          initializer: [{ name: 'w', dims: [2, 2], dataType: 1, floatData: [1, 0, 0, 1] }],
+          input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 2 }] } } } }],
+          output: [{ name: 'z', type: { tensorType: { elemType: 1 } } }],
+        },
+      }).finish();
+      writeFileSync(path.join(dir, 'model.onnx'), bytes);
+      const r = await cli(['inspect', '--model', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /No residual stream found.*2 nodes \(1 MatMul, 1 Relu\)/);
+    });
+
+    it('a tokenizer that does not match the model vocabulary', async () => {
+      const src = await ensureModel('optimum-llama');
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-tok-'));
+      mkdirSync(path.join(dir, 'onnx'));
+      for (const f of ['config.json', 'tokenizer_config.json']) copyFileSync(path.join(src.dir, f), path.join(dir, f));
+      copyFileSync(src.onnxPath, path.join(dir, 'onnx/model.onnx'));
+      const tokenizer = JSON.parse(readFileSync(path.join(src.dir, 'tokenizer.json'), 'utf8'));
+      // A vocabulary larger than the model's embedding: the tokenizer of another model.
+      const vocab = tokenizer.model.vocab as Record<string, number>;
+      for (let i = 0; i < 500; i++) vocab[`extra_token_${i}`] = src.vocabSize + i;
+      writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+      const { cpp } = writeDataset();
+      const r = await cli(['profile', '--model', dir, '--dataset', `c=${cpp}`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`has ${src.vocabSize + 500} tokens but the model's embedding has only ${src.vocabSize} rows`));
+    });
+
+    it('usage errors exit 2', async () => {
+      const r = await cli(['profile', '--model', modelDir, '--dataset', 'a=.', '--dtype', 'fp7']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /Unknown dtype 'fp7'/);
+      const r2 = await cli(['profile', '--model', modelDir]);
+      assert.equal(r2.code, 2);
+    });
+  });
+
+  it('downloads a Hub model once into the cache, then profiles from the cache', async () => {
+    const model = await ensureModel('optimum-llama');
+    const hub = await FakeHub.start();
+    try {
+      const files: Record<string, Buffer> = {};
+      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) files[f] = readFileSync(path.join(model.dir, f));
+      // Served as q8 so the dtype mapping is exercised (the bytes are the fp32 model's).
+      files['onnx/model_quantized.onnx'] = readFileSync(model.onnxPath);
+      hub.addRepo('test-org/tiny-llama', files);
+      const cache = mkdtempSync(path.join(os.tmpdir(), 'lp-cache-'));
+      const { cpp } = writeDataset();
+      const args = ['profile', '--model', 'test-org/tiny-llama', '--dtype', 'q8', '--hub-url', hub.url, '--cache-dir', cache, '--dataset', `cpp=${cpp}`];
+      const first = await cli(args);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /downloading onnx\/model_quantized\.onnx/);
+      const downloads = hub.contentRequests().length;
+      assert.ok(downloads >= 4);
+      hub.resetLog();
+      const second = await cli(args);
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(hub.contentRequests().length, 0, 'the second run downloads nothing');
+      assert.equal(first.stdout, second.stdout);
+    } finally {
+      await hub.close();
+    }
+  });
+});
