@@ -1,0 +1,30 @@
+/** Style name -> graph builder. */
+import type { WeightRandom } from '../random';
+import type { GenOptions, ModelStyle, StyleBuild } from '../types';
+import { buildBertPostnorm } from './bertPostnorm';
+import { buildGenaiFused } from './genaiFused';
+import { buildMergedIf } from './mergedIf';
+import { buildNeoxParallel } from './neoxParallel';
+import { buildOptimumLlama } from './optimumLlama';
+import { buildOrtFused } from './ortFused';
+
+export function buildStyle(style: ModelStyle, o: GenOptions, rng: WeightRandom): StyleBuild {
+  switch (style) {
+    case 'optimum-llama':
+      return buildOptimumLlama(o, rng, { opset: 14, quantized: false });
+    case 'optimum-llama-opset18':
+      return buildOptimumLlama(o, rng, { opset: 18, quantized: false });
+    case 'genai-fused':
+      return buildGenaiFused(o, rng);
+    case 'ort-fused':
+      return buildOrtFused(o, rng);
+    case 'bert-postnorm':
+      return buildBertPostnorm(o, rng);
+    case 'neox-parallel':
+      return buildNeoxParallel(o, rng);
+    case 'merged-if':
+      return buildMergedIf(o, rng);
+    case 'quantized':
+      return buildOptimumLlama(o, rng, { opset: 14, quantized: true });
+  }
+}
