@@ -4,6 +4,7 @@
  * model of realistic shape, plus memory across growing datasets.
  */
 import * as ort from 'onnxruntime-node';
+import { ortSessionOptions } from '../src/core/runtime/probedSession';
 import { performance } from 'node:perf_hooks';
 import { LayerProfiler } from '../src/core/profiler';
 import { buildFeeds, planFeeds } from '../src/core/runtime/feeds';
@@ -27,9 +28,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   log(`generating optimum-llama: hidden ${HIDDEN}, ${LAYERS} layers`);
   const model = await ensureModel('optimum-llama', { hidden: HIDDEN, layers: LAYERS, heads: 8, intermediate: HIDDEN * 4, vocabSize: 4096, maxPositions: Math.max(TOKENS, 512), seed: 1 });
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...(THREADS ? { intraOpNumThreads: THREADS } : {}) };
-  const plain = await ort.InferenceSession.create(model.onnxPath, options);
-  const profiler = await LayerProfiler.open({ kind: 'local', path: model.dir }, { threads: THREADS || undefined });
+  // Same options for both sessions; no spinning, or one session's idle workers would slow the other's run.
+  const settings = { threads: THREADS || undefined, graphOptimizationLevel: 'all' as const, allowSpinning: false };
+  const plain = await ort.InferenceSession.create(model.onnxPath, ortSessionOptions(settings));
+  const profiler = await LayerProfiler.open({ kind: 'local', path: model.dir }, settings);
   const probed = profiler.session.session;
 
   const ids = Array.from({ length: TOKENS }, (_, i) => (i * 37 + 11) % 4000);
@@ -43,9 +45,11 @@ async function main(): Promise<void> {
   };
   const times: Record<keyof typeof runs, number[]> = { plain: [], profile: [], profileWithLogits: [] };
   for (const run of Object.values(runs)) await run(); // warm-up
+  const order = Object.entries(runs) as [keyof typeof runs, () => Promise<unknown>][];
   for (let r = 0; r < REPS; r++) {
-    // Interleave so machine noise hits every variant alike.
-    for (const [name, run] of Object.entries(runs) as [keyof typeof runs, () => Promise<unknown>][]) {
+    // Interleave, rotating the order, so machine noise and warm caches favour no variant.
+    for (let k = 0; k < order.length; k++) {
+      const [name, run] = order[(r + k) % order.length];
       const t0 = performance.now();
       await run();
       times[name].push(performance.now() - t0);

@@ -25,6 +25,8 @@ export class LayerCountMismatchError extends Error {}
 export interface OpenOptions extends LoadOptions {
   /** Also expose raw residuals (tests compute independent statistics from them). */
   raw?: boolean;
+  /** Let ORT's worker threads spin between runs (its default; benchmarks turn it off). */
+  allowSpinning?: boolean;
 }
 
 export class LayerProfiler {
@@ -42,7 +44,7 @@ export class LayerProfiler {
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
     const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
     const instrumented = instrumentModel(model, spine, { raw: opts.raw });
-    const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel }, opts.raw);
+    const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning }, opts.raw);
     return new LayerProfiler(spec, resolved, model, instrumented, session, opts.threads ?? 0);
   }
 

@@ -17,6 +17,7 @@ import { ChartExporter } from './chartExporter';
 export interface LayerProfilerApi {
   service: ProfileService;
   store: ResultsStore;
+  engine: EngineClient;
   settings: () => Settings;
 }
 
@@ -91,7 +92,7 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
     }),
     { dispose: () => engine.stop() },
   );
-  return { service, store, settings };
+  return { service, store, engine, settings };
 }
 
 export function deactivate(): void {

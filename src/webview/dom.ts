@@ -32,6 +32,8 @@ export function keepFocus(container: HTMLElement, rebuild: () => void): void {
   const key = active instanceof HTMLElement && container.contains(active) ? active.closest<HTMLElement>('[data-focus-key]')?.dataset.focusKey : undefined;
   rebuild();
   if (key === undefined) return;
-  const next = [...container.querySelectorAll<HTMLElement>('[data-focus-key]')].find((n) => n.dataset.focusKey === key);
-  next?.focus();
+  const next = [...container.querySelectorAll<HTMLElement & { updateComplete?: Promise<unknown> }>('[data-focus-key]')].find((n) => n.dataset.focusKey === key);
+  // vscode-elements delegate focus into a shadow DOM that lit renders a microtask later.
+  if (next?.updateComplete) void next.updateComplete.then(() => next.focus());
+  else next?.focus();
 }

@@ -87,6 +87,8 @@ class ProbeBuilder {
   readonly initializers: onnx.ITensorProto[] = [];
   readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly floatOf = new Map<string, string>();
+  private readonly meanCache = new Map<string, string>();
+  private hidden: string | undefined;
   private axesInput: string | undefined;
   private counter = 0;
 
@@ -102,18 +104,41 @@ class ProbeBuilder {
     return f;
   }
 
+  /**
+   * Per-token statistics of `after - before`, with as few passes over [batch, tokens, hidden] as
+   * possible (they are memory-bound): one Sub, one ReduceL1, one ReduceL2. The mean of the delta
+   * is the difference of the two points' means, each computed once and shared between layers.
+   */
   deltaStats(after: string, before: string, label: string): Record<ProbeStat, string> {
     const delta = this.node('Sub', [this.asFloat(after), this.asFloat(before)], `${label}/delta`);
-    const abs = this.node('Abs', [delta], `${label}/abs`);
     return {
-      mean: this.reduce('ReduceMean', delta, `${label}/mean`),
-      absMean: this.reduce('ReduceMean', abs, `${label}/abs_mean`),
+      mean: this.node('Sub', [this.meanOf(after), this.meanOf(before)], `${label}/mean`),
+      absMean: this.node('Div', [this.reduce('ReduceL1', delta, `${label}/abs_sum`), this.hiddenSize(after)], `${label}/abs_mean`),
       l2: this.reduce('ReduceL2', delta, `${label}/l2`),
     };
   }
 
+  private meanOf(t: string): string {
+    let m = this.meanCache.get(t);
+    if (!m) {
+      m = this.reduce('ReduceMean', this.asFloat(t), 'point_mean');
+      this.meanCache.set(t, m);
+    }
+    return m;
+  }
+
+  /** The hidden size as a float scalar, read off a residual's shape at run time (only metadata). */
+  private hiddenSize(t: string): string {
+    if (!this.hidden) {
+      const shape = this.node('Shape', [this.asFloat(t)], 'hidden/shape');
+      const last = this.node('Gather', [shape, this.constant('last_index', [], [-1])], 'hidden/last');
+      this.hidden = this.node('Cast', [last], 'hidden/float', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT }]);
+    }
+    return this.hidden;
+  }
+
   /** Reduce over the hidden (last) axis, keeping it so per-layer results concatenate along it. */
-  reduce(op: 'ReduceMean' | 'ReduceL2', input: string, label: string): string {
+  reduce(op: 'ReduceMean' | 'ReduceL1' | 'ReduceL2', input: string, label: string): string {
     const keepdims = { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 };
     if (this.opset >= 18) return this.node(op, [input, this.lastAxis()], label, [keepdims]);
     return this.node(op, [input], label, [keepdims, { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [-1] }]);
@@ -134,11 +159,14 @@ class ProbeBuilder {
   }
 
   private lastAxis(): string {
-    if (!this.axesInput) {
-      this.axesInput = `${P}axes_last`;
-      this.initializers.push({ name: this.axesInput, dataType: onnx.TensorProto.DataType.INT64, dims: [1], int64Data: [-1] });
-    }
+    if (!this.axesInput) this.axesInput = this.constant('axes_last', [1], [-1]);
     return this.axesInput;
+  }
+
+  private constant(label: string, dims: number[], int64Data: number[]): string {
+    const name = `${P}${label}`;
+    this.initializers.push({ name, dataType: onnx.TensorProto.DataType.INT64, dims, int64Data });
+    return name;
   }
 
   private node(opType: string, input: string[], label: string, attribute: onnx.IAttributeProto[] = []): string {

@@ -14,6 +14,18 @@ import { buildFeeds, planFeeds, type FeedPlan } from './feeds';
 export interface SessionSettings {
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's worker threads spin after a run by default; side-by-side benchmarks turn that off. */
+  allowSpinning?: boolean;
+}
+
+export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
+    // ORT warns about harmless quirks of old exporters (initializers listed as inputs); keep errors only.
+    logSeverityLevel: 3,
+    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
+    ...(settings.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
+  };
 }
 
 /** Probe values of one window: `[token * numLayers + layer]`, only the window's real tokens. */
@@ -33,13 +45,7 @@ export async function createOrtSession(bytes: Uint8Array, model: OnnxModelFile, 
   const externalData = await Promise.all(
     model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
   );
-  const options: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
-    // ORT warns about harmless quirks of old exporters (initializers listed as inputs); keep errors only.
-    logSeverityLevel: 3,
-    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
-    ...(externalData.length ? { externalData } : {}),
-  };
+  const options: ort.InferenceSession.SessionOptions = { ...ortSessionOptions(settings), ...(externalData.length ? { externalData } : {}) };
   return ort.InferenceSession.create(bytes, options);
 }
 

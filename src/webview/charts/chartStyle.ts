@@ -11,9 +11,13 @@ export function backgroundColor(theme: Theme): string {
   return formatColor(theme.background);
 }
 
+export function gridColor(theme: Theme): string {
+  return withAlpha(theme.grid, 0.6);
+}
+
 /** A linear or category axis in theme colours; the zero line is drawn stronger when it shows. */
 export function axis(theme: Theme, title: string | undefined, extra: Record<string, unknown> = {}): ScaleOptions<'linear'> {
-  const grid = withAlpha(theme.grid, 0.6);
+  const grid = gridColor(theme);
   return {
     title: { display: title !== undefined, text: title ?? '', color: theme.muted, font: fontOf(theme, 12) },
     ticks: { color: theme.muted, font: fontOf(theme, 11) },

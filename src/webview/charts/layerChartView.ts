@@ -8,7 +8,7 @@ import { describeLayerChart, formatValue } from '../../shared/chartText';
 import { withAlpha } from '../color';
 import { seriesColor, type Theme } from '../theme';
 import type { ChartHandle } from './chartHandle';
-import { axis, backgroundColor, fontOf, legend, tooltip } from './chartStyle';
+import { axis, backgroundColor, fontOf, gridColor, legend, tooltip } from './chartStyle';
 import { backgroundPlugin, setupCharts } from './setup';
 
 export interface LayerChartOptions {
@@ -61,7 +61,8 @@ export class LayerChartView implements ChartHandle {
     const { errorName, compact, fromZero, yTitle } = this.options;
     // Error bars of several datasets at one layer would sit on top of each other; shift each
     // dataset a little sideways (a "dodge") on a numeric x axis so every bar stays readable.
-    const dodge = !!errorName && data.series.length > 1;
+    const numericX = !!errorName;
+    const dodge = numericX && data.series.length > 1;
     const step = Math.min(0.2, 0.5 / Math.max(1, data.series.length));
     const datasets = data.series.map((s, i) => {
       const offset = dodge ? (i - (data.series.length - 1) / 2) * step : 0;
@@ -94,7 +95,7 @@ export class LayerChartView implements ChartHandle {
         interaction: { mode: 'index', intersect: false },
         layout: { padding: compact ? 0 : { right: 8 } },
         scales: {
-          x: dodge ? layerAxis(theme, data.layers) : axis(theme, compact ? undefined : 'layer', { ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0 } }),
+          x: numericX ? layerAxis(theme, data.layers) : axis(theme, compact ? undefined : 'layer', { ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0 }, grid: { color: gridColor(theme) } }),
           y: axis(theme, compact ? undefined : yTitle, { beginAtZero: fromZero ?? false }),
         },
         plugins: {
@@ -132,8 +133,13 @@ function layerAxis(theme: Theme, layers: number[]) {
   const last = layers[layers.length - 1] ?? 0;
   return axis(theme, 'layer', {
     type: 'linear',
+    grid: { color: gridColor(theme) },
     min: first - 0.5,
     max: last + 0.5,
-    ticks: { color: theme.muted, font: fontOf(theme, 11), stepSize: 1, autoSkip: true, maxRotation: 0, callback: (v: number | string) => (Number.isInteger(Number(v)) ? String(v) : '') },
+    ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0 },
+    // Linear ticks would start at min (-0.5); put exactly one tick on each layer instead.
+    afterBuildTicks: (scale: { ticks: { value: number }[] }) => {
+      scale.ticks = layers.map((value) => ({ value }));
+    },
   });
 }

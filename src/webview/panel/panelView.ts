@@ -84,7 +84,7 @@ export class PanelView implements View {
       {
         id: 'heatmap',
         title: 'Which tokens does each layer react to?',
-        explanation: 'Each cell is a token’s average |change| made by a layer, for the last profiled selection. Hover a cell for its value; scroll sideways for long texts.',
+        explanation: 'Each cell is a token’s average |change| made by a layer, for the last profiled selection, coloured on a log scale. Hover a cell for its value; scroll sideways for long texts.',
         content: view.root,
       },
       this.host,

@@ -15,12 +15,13 @@ import type { Host } from '../host';
 import type { Theme } from '../theme';
 import type { View } from '../view';
 
-const COMMANDS: { command: HostCommand; label: string; needsResults?: boolean; primary?: boolean }[] = [
-  { command: 'profileSelection', label: 'Profile Selection', primary: true },
+// Ordered so pairs of short labels share a row and long ones (`wide`) get a row of their own at ~250 px.
+const COMMANDS: { command: HostCommand; label: string; needsResults?: boolean; primary?: boolean; wide?: boolean }[] = [
+  { command: 'profileSelection', label: 'Profile Selection', primary: true, wide: true },
   { command: 'profileFolder', label: 'Profile Folder…' },
   { command: 'chooseModel', label: 'Choose Model…' },
-  { command: 'showLayers', label: 'Show Layers' },
-  { command: 'openPanel', label: 'Open Results Panel' },
+  { command: 'showLayers', label: 'Show Layers', wide: true },
+  { command: 'openPanel', label: 'Open Results Panel', wide: true },
   { command: 'exportResults', label: 'Export…', needsResults: true },
   { command: 'clearResults', label: 'Clear', needsResults: true },
 ];
@@ -35,7 +36,12 @@ export class SidebarView implements View {
 
   constructor(app: HTMLElement, private readonly host: Host) {
     this.progressLine = new ProgressLine(host);
-    this.commands = COMMANDS.map((spec) => ({ spec, button: button(spec.label, () => host.command(spec.command), { secondary: !spec.primary, key: `cmd:${spec.command}` }) }));
+    this.commands = COMMANDS.map((spec) => {
+      const b = button(spec.label, () => host.command(spec.command), { secondary: !spec.primary, key: `cmd:${spec.command}` });
+      b.dataset.command = spec.command;
+      if (spec.wide) b.classList.add('wide');
+      return { spec, button: b };
+    });
     const { box, canvas } = chartBox('sidebar-absMean', 'chart-box-compact');
     this.chart = new LayerChartView('sidebar-absMean', canvas, { yTitle: 'Absolute mean of the layer delta', compact: true, fromZero: true });
     this.chartSection = el('section', { class: 'side-section', 'aria-labelledby': 'side-chart-heading' }, el('h2', { id: 'side-chart-heading' }, 'Absolute mean per layer'), box);
