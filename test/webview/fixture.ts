@@ -41,10 +41,10 @@ function dataset(name: 'cpp' | 'python', n: number, seed: number): DatasetResult
 
 const TOKENS = ['def', 'Ġfibonacci', '(', 'n', '):', 'Ċ', 'ĠĠĠ', 'Ġif', 'Ġn', 'Ġ<', 'Ġ', '2', ':', 'Ċ', 'ĠĠĠĠĠĠĠ', 'Ġreturn', 'Ġn', 'Ċ', 'ĠĠĠ', 'Ġreturn', 'Ġfibonacci', '(', 'n', 'Ġ-', 'Ġ', '1', ')', 'Ġ+', 'Ġfibonacci', '(', 'n', 'Ġ-', 'Ġ', '2', ')', 'ĊĊ', 'print', '(f', 'ibonacci', '(10))'];
 
-function heatmapValues(): number[][] {
+function heatmapValues(tokens: string[]): number[][] {
   const rand = rng(7);
   return Array.from({ length: LAYERS }, (_, layer) =>
-    TOKENS.map((tok, t) => {
+    tokens.map((tok, t) => {
       const first = t === 0 ? 6 : 1; // the first token soaks up attention and changes most
       const whitespace = /^[ĠĊ]+$/.test(tok) ? 0.6 : 1;
       return absMeanAt(layer, 'python') * first * whitespace * (0.6 + 0.8 * rand());
@@ -52,10 +52,12 @@ function heatmapValues(): number[][] {
   );
 }
 
-export function sampleState(options: { empty?: boolean } = {}): ViewState {
+/** `tokens` repeats the sample text to that many tokens, to exercise long heatmaps. */
+export function sampleState(options: { empty?: boolean; tokens?: number } = {}): ViewState {
   const model = { id: 'onnx-community/Qwen2.5-0.5B-Instruct', dtype: 'fp32', numLayers: LAYERS, state: 'ready' as const };
   if (options.empty) return { version: PROTOCOL_VERSION, model, hidden: [] };
-  const absMean = heatmapValues();
+  const tokens = options.tokens ? Array.from({ length: options.tokens }, (_, i) => TOKENS[i % TOKENS.length]) : TOKENS;
+  const absMean = heatmapValues(tokens);
   return {
     version: PROTOCOL_VERSION,
     model,
@@ -67,7 +69,7 @@ export function sampleState(options: { empty?: boolean } = {}): ViewState {
       settings: { maxTokens: 1024, batchSize: 4, maxFileBytes: 1_000_000 },
       datasets: [dataset('cpp', 40, 1), dataset('python', 32, 2)],
     },
-    heatmap: { label: 'fib.py:1–6', profile: { tokens: TOKENS, absMean, l2: absMean.map((r) => r.map((v) => v * 30)) } },
+    heatmap: { label: 'fib.py:1–6', profile: { tokens, absMean, l2: absMean.map((r) => r.map((v) => v * 30)) } },
     progress: { title: 'Profiling rust', textsDone: 12, textsTotal: 50, tokensDone: 7344, secondsLeft: 21 },
   };
 }
