@@ -25,7 +25,8 @@ if (existsSync('src/extension/extension.ts')) builds.push({ ...node, entryPoints
 if (existsSync('src/webview/main.ts')) {
   builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production, entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist', logLevel: 'warning' });
 }
-if (existsSync('test/extension/suite/index.ts')) builds.push({ ...node, entryPoints: { 'suite/index': 'test/extension/suite/index.ts' }, outdir: 'dist/test' });
+// The integration suite loads mocha from node_modules at run time (it is not bundle-friendly).
+if (existsSync('test/extension/suite/index.ts')) builds.push({ ...node, external: [...node.external, 'mocha'], entryPoints: { 'suite/index': 'test/extension/suite/index.ts' }, outdir: 'dist/test' });
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -1,0 +1,105 @@
+/**
+ * Integration tests against the real `vscode` API: commands registered, folders and selections
+ * profiled through the commands, results stored per model, cancellation honoured, an engine crash
+ * survived. The model is a generated one whose folder the runner passes in LAYER_PROFILER_TEST_MODEL.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { LayerProfilerApi } from '../../../src/extension/extension';
+import { modelKey } from '../../../src/extension/settings';
+
+const EXTENSION_ID = 'layer-profiler.layer-profiler';
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Layer Profiler in VS Code', function () {
+  let api: LayerProfilerApi;
+  let work: string;
+  const modelDir = process.env.LAYER_PROFILER_TEST_MODEL;
+
+  before(async () => {
+    assert.ok(modelDir, 'LAYER_PROFILER_TEST_MODEL must name a generated model folder');
+    const ext = vscode.extensions.getExtension<LayerProfilerApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is installed`);
+    api = await ext.activate();
+    await vscode.workspace.getConfiguration('layerProfiler').update('localModelPath', modelDir, vscode.ConfigurationTarget.Global);
+    await until('settings to apply', () => api.settings().model.kind === 'local');
+    work = mkdtempSync(path.join(os.tmpdir(), 'lp-itest-'));
+    mkdirSync(path.join(work, 'cpp'));
+    mkdirSync(path.join(work, 'many'));
+    writeFileSync(path.join(work, 'cpp/a.cpp'), 'int add(int a, int b) { return a + b; }\n');
+    writeFileSync(path.join(work, 'cpp/b.cpp'), '#include <vector>\nint n(std::vector<int> v) { return v.size(); }\n');
+    writeFileSync(path.join(work, 'cpp/logo.png'), Buffer.from([0x89, 0x50, 0, 0]));
+    for (let i = 0; i < 400; i++) writeFileSync(path.join(work, 'many', `f${i}.py`), `def f${i}(x):\n    return x * ${i} + ${i % 7}\n`.repeat(20));
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('layerProfiler.clearResults', { confirm: false });
+    await vscode.workspace.getConfiguration('layerProfiler').update('localModelPath', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('registers every command', async () => {
+    const all = new Set(await vscode.commands.getCommands(true));
+    for (const c of ['profileSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel']) {
+      assert.ok(all.has(`layerProfiler.${c}`), c);
+    }
+  });
+
+  it('profiles a folder as a dataset and stores it under the model', async () => {
+    await vscode.commands.executeCommand('layerProfiler.profileFolder', vscode.Uri.file(path.join(work, 'cpp')), undefined, { name: 'cpp' });
+    const entry = api.store.get(modelKey(api.settings().model));
+    assert.ok(entry);
+    const cpp = entry.results.datasets.find((d) => d.name === 'cpp');
+    assert.ok(cpp);
+    assert.equal(cpp.texts, 2);
+    assert.deepEqual(cpp.skipped.map((s) => path.basename(s.path)), ['logo.png']);
+    assert.equal(cpp.layers.length, entry.results.model.numLayers);
+    for (const l of cpp.layers) assert.ok(l.absMean.mean > 0 && l.absMean.n === 2 && l.absMean.std !== null);
+    await until('the results panel to open', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Layer Profiler'));
+  });
+
+  it('profiles the selection and keeps its token x layer values', async () => {
+    const doc = await vscode.workspace.openTextDocument({ content: 'def greet(name):\n    return f"hello {name}"\n\nprint(greet("you"))\n', language: 'python' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 1, 100);
+    await vscode.commands.executeCommand('layerProfiler.profileSelection');
+    const entry = api.store.get(modelKey(api.settings().model))!;
+    assert.ok(entry.heatmap);
+    const { tokens, absMean } = entry.heatmap.profile;
+    assert.ok(tokens.length > 5);
+    assert.equal(absMean.length, entry.results.model.numLayers);
+    for (const row of absMean) assert.equal(row.length, tokens.length);
+    assert.ok(entry.results.datasets.some((d) => d.name.startsWith('selection:') && d.texts === 1));
+  });
+
+  it('cancelling keeps the files finished so far and marks the dataset partial', async () => {
+    const run = vscode.commands.executeCommand('layerProfiler.profileFolder', vscode.Uri.file(path.join(work, 'many')), undefined, { name: 'many' });
+    await until('progress', () => api.service.viewState().progress && api.service.viewState().progress!.textsDone > 0);
+    await vscode.commands.executeCommand('layerProfiler.cancel');
+    await run;
+    const many = api.store.get(modelKey(api.settings().model))!.results.datasets.find((d) => d.name === 'many');
+    assert.ok(many, 'the partial dataset is kept');
+    assert.equal(many.partial, true);
+    assert.ok(many.texts > 0 && many.texts < 400, `texts ${many.texts}`);
+  });
+
+  it('survives an engine crash: the next command starts a new engine', async () => {
+    const before = api.engine.generation;
+    api.engine.killForTest();
+    await until('the crash to be noticed', () => !api.engine.running);
+    await vscode.commands.executeCommand('layerProfiler.profileFolder', vscode.Uri.file(path.join(work, 'cpp')), undefined, { name: 'cpp again' });
+    assert.ok(api.engine.generation > before);
+    assert.ok(api.store.get(modelKey(api.settings().model))!.results.datasets.some((d) => d.name === 'cpp again'));
+  });
+});
