@@ -13,21 +13,22 @@ if (!platforms[platform]?.includes(arch)) throw new Error(`Unsupported target ${
 
 execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'inherit' });
 
-const otherBinaries = Object.entries(platforms).flatMap(([p, archs]) =>
-  archs.filter((a) => p !== platform || a !== arch).map((a) => `node_modules/onnxruntime-node/bin/napi-v*/${p}/${a}/**`),
-);
+// vsce applies negations after exclusions, whatever their order: list exactly what ships.
 const ignore = [
   '**',
   '!package.json',
   '!README.md',
   '!LICENSE',
-  '!dist/*.js',
+  '!dist/extension.js',
+  '!dist/engine.js',
+  '!dist/webview.js',
   '!media/**',
   // The engine needs the ONNX Runtime addon (external to the bundles) and its JS API package.
-  '!node_modules/onnxruntime-node/**',
-  '!node_modules/onnxruntime-common/**',
-  'node_modules/onnxruntime-node/script/**',
-  ...otherBinaries,
+  '!node_modules/onnxruntime-node/package.json',
+  '!node_modules/onnxruntime-node/dist/**',
+  `!node_modules/onnxruntime-node/bin/napi-v*/${platform}/${arch}/**`,
+  '!node_modules/onnxruntime-common/package.json',
+  '!node_modules/onnxruntime-common/dist/cjs/**',
 ];
 const ignoreFile = path.join(os.tmpdir(), `layer-profiler-vscodeignore-${process.pid}`);
 writeFileSync(ignoreFile, ignore.join('\n') + '\n');
@@ -36,7 +37,7 @@ const out = `layer-profiler-${target}-${version}.vsix`;
 try {
   execFileSync(
     process.execPath,
-    ['node_modules/@vscode/vsce/vsce', 'package', '--target', target, '--ignoreFile', ignoreFile, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out],
+    ['node_modules/@vscode/vsce/vsce', 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '--out', out],
     { stdio: 'inherit' },
   );
 } finally {
