@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { MODEL_STYLES, type ModelStyle } from './modelgen/types';
 import { inspectModel, LayerProfiler, splitWindows } from '../src/core/profiler';
-import { meanStd, referenceTextStats, relClose } from './support/reference';
+import { meanStd, referenceSubstepStats, referenceTextStats, relClose } from './support/reference';
 import type { WindowProbeValues } from '../src/core/runtime/probedSession';
 
 const TEXTS = [
@@ -73,6 +73,28 @@ describe('engine on generated models', function () {
               assert.ok(relClose(l2 / w.length, ref.l2[l], rel), `${style} text ${i} layer ${l} l2`);
               assert.ok(Math.abs(mean / w.length - ref.mean[l]) <= rel * ref.absMean[l] + 1e-7, `${style} text ${i} layer ${l} mean`);
               assert.ok(ref.absMean[l] > 1e-6, 'the layer changes the residual');
+            }
+            // Attention and MLP sub-steps, against resid_mid from the raw outputs.
+            if (batched[i].substeps.length === 2) {
+              const sub = referenceSubstepStats([single[i]]);
+              batched[i].substeps.forEach((s) => {
+                const r = s.kind === 'attention' ? sub.attention : sub.mlp;
+                for (let l = 0; l < L; l++) {
+                  let abs = 0;
+                  let l2 = 0;
+                  let mean = 0;
+                  for (let t = 0; t < w.length; t++) {
+                    abs += s.absMean[t * L + l];
+                    l2 += s.l2[t * L + l];
+                    mean += s.mean[t * L + l];
+                  }
+                  assert.ok(relClose(abs / w.length, r.absMean[l], rel * 5), `${style} ${s.kind} layer ${l} absMean ${abs / w.length} vs ${r.absMean[l]}`);
+                  assert.ok(relClose(l2 / w.length, r.l2[l], rel * 5), `${style} ${s.kind} layer ${l} l2`);
+                  assert.ok(Math.abs(mean / w.length - r.mean[l]) <= rel * 5 * r.absMean[l] + 1e-7, `${style} ${s.kind} layer ${l} mean`);
+                }
+              });
+            } else {
+              assert.ok(m.expected.parallel, 'only parallel blocks lack the attention/MLP split');
             }
           });
         } finally {

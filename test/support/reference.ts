@@ -12,8 +12,22 @@ export interface ReferenceTextStats {
   l2: number[];
 }
 
-/** Pools the raw residuals of a text's windows into its per-layer statistics. */
+/** Pools the raw residuals of a text's windows into its per-layer statistics of resid_post - resid_pre. */
 export function referenceTextStats(windows: WindowProbeValues[]): ReferenceTextStats {
+  return referenceDeltaStats(windows, (w, l) => w.raw![l + 1], (w, l) => w.raw![l]);
+}
+
+/** The same for the sub-steps: attention = resid_mid - resid_pre, mlp = resid_post - resid_mid. */
+export function referenceSubstepStats(windows: WindowProbeValues[]): { attention: ReferenceTextStats; mlp: ReferenceTextStats } {
+  return {
+    attention: referenceDeltaStats(windows, (w, l) => w.rawMid![l], (w, l) => w.raw![l]),
+    mlp: referenceDeltaStats(windows, (w, l) => w.raw![l + 1], (w, l) => w.rawMid![l]),
+  };
+}
+
+type Point = (w: WindowProbeValues, layer: number) => Float32Array;
+
+function referenceDeltaStats(windows: WindowProbeValues[], after: Point, before: Point): ReferenceTextStats {
   const L = windows[0].raw!.length - 1;
   const sum = new Array<number>(L).fill(0);
   const abs = new Array<number>(L).fill(0);
@@ -21,15 +35,16 @@ export function referenceTextStats(windows: WindowProbeValues[]): ReferenceTextS
   let tokens = 0;
   let units = 0;
   for (const w of windows) {
-    const raw = w.raw!;
-    const H = raw[0].length / w.tokens;
+    const H = w.raw![0].length / w.tokens;
     tokens += w.tokens;
     units += w.tokens * H;
     for (let l = 0; l < L; l++) {
+      const a = after(w, l);
+      const b = before(w, l);
       for (let t = 0; t < w.tokens; t++) {
         let sq = 0;
         for (let h = 0; h < H; h++) {
-          const d = raw[l + 1][t * H + h] - raw[l][t * H + h];
+          const d = a[t * H + h] - b[t * H + h];
           sum[l] += d;
           abs[l] += Math.abs(d);
           sq += d * d;

@@ -27,6 +27,11 @@ export function rawResidualOutput(k: number): string {
   return `${P}raw_resid_${k}`;
 }
 
+/** Raw mode: the stream after block `layer`'s first sub-step (resid_mid). */
+export function rawMidOutput(layer: number): string {
+  return `${P}raw_resid_mid_${layer}`;
+}
+
 export interface ProbeGraph {
   nodes: onnx.INodeProto[];
   initializers: onnx.ITensorProto[];
@@ -59,7 +64,8 @@ export function buildProbes(layers: SpineLayer[], opts: ProbeOptions): ProbeGrap
       const sub: Record<ProbeStat, string[]> = { mean: [], absMean: [], l2: [] };
       for (const layer of layers) {
         const before = s === 0 ? layer.residualIn : layer.substeps[s - 1].residual;
-        const stats = b.deltaStats(layer.substeps[s].residual, before, `layer${layer.layer}/${kind}`);
+        const step = layer.substeps[s];
+        const stats = step.branch ? b.branchStats(step.branch, step.residual, before, `layer${layer.layer}/${kind}`) : b.deltaStats(step.residual, before, `layer${layer.layer}/${kind}`);
         sub.mean.push(stats.mean);
         sub.absMean.push(stats.absMean);
         sub.l2.push(stats.l2);
@@ -71,6 +77,7 @@ export function buildProbes(layers: SpineLayer[], opts: ProbeOptions): ProbeGrap
   if (opts.raw) {
     const points = [layers[0].residualIn, ...layers.map((l) => l.residual)];
     points.forEach((t, k) => b.identityOutput(b.asFloat(t), rawResidualOutput(k)));
+    if (substepKinds.length > 1) layers.forEach((l) => b.identityOutput(b.asFloat(l.substeps[0].residual), rawMidOutput(l.layer)));
   }
   return { nodes: b.nodes, initializers: b.initializers, outputs: b.outputs, substepKinds: substepKinds.length > 1 ? substepKinds : [] };
 }
@@ -115,6 +122,16 @@ class ProbeBuilder {
       mean: this.node('Sub', [this.meanOf(after), this.meanOf(before)], `${label}/mean`),
       absMean: this.node('Div', [this.reduce('ReduceL1', delta, `${label}/abs_sum`), this.hiddenSize(after)], `${label}/abs_mean`),
       l2: this.reduce('ReduceL2', delta, `${label}/l2`),
+    };
+  }
+
+  /** Statistics of a sub-step whose delta is its branch tensor: no difference to compute. */
+  branchStats(branch: string, after: string, before: string, label: string): Record<ProbeStat, string> {
+    const value = this.asFloat(branch);
+    return {
+      mean: this.node('Sub', [this.meanOf(after), this.meanOf(before)], `${label}/mean`),
+      absMean: this.node('Div', [this.reduce('ReduceL1', value, `${label}/abs_sum`), this.hiddenSize(after)], `${label}/abs_mean`),
+      l2: this.reduce('ReduceL2', value, `${label}/l2`),
     };
   }
 

@@ -20,6 +20,11 @@ export interface ResidualStep {
   /** Stream tensor leaving the step (for post-norm models, the norm's output). */
   streamOut: string;
   kind: SubstepKind;
+  /**
+   * The branch tensor when the step's output is exactly streamIn + branch (a plain residual Add,
+   * pre-norm): its statistics are the delta's, without computing the difference.
+   */
+  branch?: string;
   /** True when this step's branch reads the stream from before the previous step (x + attn(x) + mlp(x)). */
   parallelWithPrevious: boolean;
 }
@@ -28,7 +33,15 @@ export interface SpineLayer {
   layer: number;
   residualIn: string;
   residual: string;
-  substeps: { kind: SubstepKind; residual: string }[];
+  substeps: Substep[];
+}
+
+export interface Substep {
+  kind: SubstepKind;
+  /** Stream tensor after the sub-step (resid_mid after attention, resid_post after the MLP). */
+  residual: string;
+  /** The sub-step's output added to the stream (attn_out, mlp_out), when the stream is exactly pre + it. */
+  branch?: string;
 }
 
 export interface Spine {
@@ -170,6 +183,7 @@ class SpineWalker {
       streamIn,
       streamOut,
       kind: this.branchKind(c.branch, streamIn, streamBefore),
+      ...(node.opType === 'Add' && streamOut === sum && c.streamOperand === streamIn ? { branch: c.branch } : {}),
       parallelWithPrevious: parallel,
     };
   }
@@ -373,16 +387,17 @@ export function groupIntoLayers(steps: ResidualStep[]): SpineLayer[] {
         layer: layers.length,
         residualIn: s.streamIn,
         residual: next.streamOut,
-        substeps: [
-          { kind: 'attention', residual: s.streamOut },
-          { kind: 'mlp', residual: next.streamOut },
-        ],
+        substeps: [substep(s, 'attention'), substep(next, 'mlp')],
       });
       i += 2;
     } else {
-      layers.push({ layer: layers.length, residualIn: s.streamIn, residual: s.streamOut, substeps: [{ kind: s.kind, residual: s.streamOut }] });
+      layers.push({ layer: layers.length, residualIn: s.streamIn, residual: s.streamOut, substeps: [substep(s, s.kind)] });
       i += 1;
     }
   }
   return layers;
+}
+
+function substep(s: ResidualStep, kind: SubstepKind): Substep {
+  return { kind, residual: s.streamOut, ...(s.branch ? { branch: s.branch } : {}) };
 }

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InstrumentedModel } from '../graph/instrument';
-import { PROBE_OUTPUTS, rawResidualOutput, substepOutput } from '../graph/probes';
+import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
 import { buildFeeds, planFeeds, type FeedPlan } from './feeds';
@@ -38,6 +38,8 @@ export interface WindowProbeValues {
   substeps: { kind: SubstepKind; mean: Float32Array; absMean: Float32Array; l2: Float32Array }[];
   /** Raw mode only: residual points 0..L, each `[token * hidden + unit]`. */
   raw?: Float32Array[];
+  /** Raw mode with sub-steps only: resid_mid of each layer, same layout. */
+  rawMid?: Float32Array[];
 }
 
 export async function createOrtSession(bytes: Uint8Array, model: OnnxModelFile, settings: SessionSettings): Promise<ort.InferenceSession> {
@@ -63,6 +65,7 @@ export class ProbedSession {
     this.fetches = [...Object.values(PROBE_OUTPUTS)];
     for (const kind of substepKinds) for (const stat of ['mean', 'absMean', 'l2'] as const) this.fetches.push(substepOutput(kind, stat));
     if (raw) for (let k = 0; k <= numLayers; k++) this.fetches.push(rawResidualOutput(k));
+    if (raw && substepKinds.length > 1) for (let k = 0; k < numLayers; k++) this.fetches.push(rawMidOutput(k));
   }
 
   static async create(model: OnnxModelFile, instrumented: InstrumentedModel, settings: SessionSettings, raw = false): Promise<ProbedSession> {
@@ -106,6 +109,10 @@ export class ProbedSession {
           const t = out[rawResidualOutput(k)];
           const hidden = t.dims[t.dims.length - 1];
           values.raw.push(take(rawResidualOutput(k), hidden)(b, n));
+        }
+        if (this.substepKinds.length > 1) {
+          const hidden = out[rawMidOutput(0)].dims[out[rawMidOutput(0)].dims.length - 1];
+          values.rawMid = Array.from({ length: L }, (_, k) => take(rawMidOutput(k), hidden)(b, n));
         }
       }
       return values;
