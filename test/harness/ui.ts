@@ -98,7 +98,8 @@ export async function runCommand(page: Page, title: string, opts: { timeoutMs?: 
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   const wanted = title.trim().toLowerCase();
   for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Escape');
+    // Escape only closes an open quick input: pressed in an editor it would clear the selection.
+    if (await page.locator(QUICK_INPUT).isVisible().catch(() => false)) await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     const box = page.locator(QUICK_INPUT_BOX);
     await box.waitFor({ state: 'visible', timeout: 10_000 });

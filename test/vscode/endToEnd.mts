@@ -1,0 +1,114 @@
+/**
+ * The end-to-end scenario a new user goes through, driven in Chromium against code-server with the
+ * packaged VSIX installed: profile a selection from the palette, profile two folders from the
+ * explorer's context menu, and read the panel's charts.
+ */
+import assert from 'node:assert/strict';
+import type { Frame, Page } from '../harness/codeServer.ts';
+import { explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
+
+export interface EndToEndOptions {
+  vsix: string;
+  workspace: string;
+  modelDir: string;
+  numLayers: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+    await sleep(300);
+  }
+}
+
+async function points(frame: Frame, chart: string): Promise<Record<string, number>> {
+  return JSON.parse((await frame.locator(`#${chart}`).getAttribute('data-points')) ?? '{}') as Record<string, number>;
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible', timeout: 10_000 });
+  await box.fill(name);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tabs-container .tab[aria-label*="${name}"]`).first().waitFor({ timeout: 15_000 });
+}
+
+export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
+  const vs = await openWithVsix(o.vsix, o.workspace, {
+    settings: { 'layerProfiler.localModelPath': o.modelDir, 'layerProfiler.maxTokens': 64 },
+    waitFor: '.activitybar [aria-label="Layer Profiler"]',
+    viewport: { width: 1600, height: 1000 },
+  });
+  const { page } = vs;
+  try {
+    // 1. Profile Selection from the palette, on the first five lines of a Python file.
+    await openFile(page, 'fib.py');
+    await page.locator('.monaco-editor .view-line').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.down('Shift');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.up('Shift');
+    await until('the selection to cover five lines', async () => ((await page.locator('.statusbar').innerText()).includes('selected') ? true : undefined), 10_000);
+    await runCommand(page, 'Layer Profiler: Profile Selection');
+    const panel = await findWebviewFrame(page, '#heatmap', { timeoutMs: 90_000 });
+    const rows = await until('the heatmap to show every layer', async () => {
+      const r = await panel.locator('#heatmap').getAttribute('data-rows');
+      return r && Number(r) > 0 ? Number(r) : undefined;
+    });
+    assert.equal(rows, o.numLayers, 'one heatmap row per layer');
+    assert.ok(Number(await panel.locator('#heatmap').getAttribute('data-cols')) > 10, 'one heatmap column per token');
+    await screenshot(page, 'e2e-1-selection');
+
+    // 2. Profile Folder as Dataset from the explorer's context menu, accepting the default names.
+    for (const folder of ['cpp', 'python']) {
+      await explorerContextMenu(page, folder, 'Profile Folder as Dataset');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.equal(await input.inputValue(), folder, 'the dataset name defaults to the folder name');
+      await page.keyboard.press('Enter');
+      await until(`the '${folder}' dataset in the charts`, async () => {
+        const frame = await findWebviewFrame(page, '#chart-absMean', { timeoutMs: 5_000 });
+        return (await points(frame, 'chart-absMean'))[folder] ? true : undefined;
+      });
+    }
+
+    // 3. Every layer chart shows one point per layer for each dataset.
+    const frame = await findWebviewFrame(page, '#chart-absMean');
+    const expected = { 'selection: fib.py:1-6': o.numLayers, cpp: o.numLayers, python: o.numLayers };
+    for (const chart of ['chart-absMean', 'chart-mean', 'chart-absMeanSem', 'chart-variance']) {
+      assert.deepEqual(await points(frame, chart), expected, chart);
+    }
+    assert.deepEqual(Object.values(await points(frame, 'chart-difference')), [o.numLayers], 'the difference chart ranks every layer');
+    await frame.locator('#section-absMean').scrollIntoViewIfNeeded();
+    await screenshot(page, 'e2e-2-panel');
+    await frame.locator('#section-difference').scrollIntoViewIfNeeded();
+    await screenshot(page, 'e2e-3-difference');
+
+    // 4. The side view lists the datasets and draws its compact chart.
+    await page.locator('.activitybar [aria-label="Layer Profiler"]').first().click();
+    const side = await findWebviewFrame(page, '#chart-sidebar-absMean', { timeoutMs: 30_000 });
+    await until('the side view chart', async () => ((await points(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));
+    await screenshot(page, 'e2e-4-sidebar');
+    const errors = (await readNotifications(page)).filter((n) => /Layer Profiler:.*(error|stopped|cannot|failed)/i.test(n));
+    assert.deepEqual(errors, [], 'no error notifications');
+  } catch (err) {
+    await screenshot(page, 'e2e-failure').catch(() => undefined);
+    const notes = await readNotifications(page).catch(() => []);
+    if (notes.length) console.error(`notifications at failure:\n  ${notes.join('\n  ')}`);
+    throw err;
+  } finally {
+    await vs.stop();
+  }
+}

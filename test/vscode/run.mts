@@ -1,0 +1,67 @@
+/**
+ * `npm run test:vscode`: the extension in a real VS Code (code-server, Chromium), after
+ * `.ci/setup-harness.sh`.
+ *   1. The integration suite (test/extension/suite) against the real `vscode` API.
+ *   2. End to end: the packaged VSIX installed into code-server, a workspace with C++ and Python
+ *      folders, Profile Selection and Profile Folder as Dataset run from the palette and the
+ *      explorer menu with a local test model; the panel's charts must show one point per layer
+ *      for each dataset, and the heatmap must appear. Screenshots go to test-output/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ensureModel } from '../modelgen/index.ts';
+import { runExtensionTests } from '../harness/runIntegration.ts';
+import { runEndToEnd } from './endToEnd.mts';
+import { makeWorkspace } from './workspace.mts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const only = process.argv[2]; // 'integration' | 'e2e' | undefined (both)
+
+function build(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function packageVsix(): string {
+  const out = execFileSync(process.execPath, ['scripts/package.mjs'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const name = out.trim().split('\n').pop()!;
+  const vsix = path.join(ROOT, name);
+  if (!existsSync(vsix)) throw new Error(`packaging did not produce ${vsix}`);
+  return vsix;
+}
+
+async function main(): Promise<number> {
+  rmSync(path.join(ROOT, 'test-output/screenshots'), { recursive: true, force: true });
+  build();
+  const model = await ensureModel('optimum-llama', { layers: 4 });
+  let failures = 0;
+  if (!only || only === 'integration') {
+    console.log('\n== integration suite (real vscode API in code-server) ==');
+    const code = await runExtensionTests({
+      extensionDevelopmentPath: ROOT,
+      extensionTestsPath: path.join(ROOT, 'dist/test/suite/index.js'),
+      workspace: makeWorkspace(),
+      env: { LAYER_PROFILER_TEST_MODEL: model.dir },
+    });
+    console.log(`integration suite: exit ${code}`);
+    if (code !== 0) failures++;
+  }
+  if (!only || only === 'e2e') {
+    console.log('\n== end to end (packaged VSIX, palette and explorer menu, webview charts) ==');
+    const vsix = packageVsix();
+    try {
+      await runEndToEnd({ vsix, workspace: makeWorkspace(), modelDir: model.dir, numLayers: model.numLayers });
+      console.log('end to end: passed');
+    } catch (err) {
+      console.error(`end to end: FAILED: ${(err as Error).stack ?? err}`);
+      failures++;
+    }
+  }
+  const shots = path.join(ROOT, 'test-output/screenshots');
+  if (existsSync(shots)) console.log(`screenshots: ${readdirSync(shots).filter((f) => f.startsWith('e2e-')).map((f) => path.join('test-output/screenshots', f)).join(', ')}`);
+  const total = (!only ? 2 : 1);
+  console.log(`vscode tests: ${total - failures} passed, ${failures} failed`);
+  return failures ? 1 : 0;
+}
+
+process.exitCode = await main();
