@@ -39,6 +39,8 @@ export interface EngineClientOptions {
   /** Called when the process dies while it had work or unexpectedly. */
   onCrash?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Node flags for the engine process (tests run the TypeScript entry through tsx). */
+  execArgv?: string[];
 }
 
 export class EngineClient {
@@ -75,7 +77,7 @@ export class EngineClient {
       // Under desktop VS Code the host runs Electron; this makes the fork a plain Node process.
       env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: [],
+      execArgv: this.options.execArgv ?? [],
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -1,0 +1,125 @@
+/**
+ * Host logic with the VS Code UI stubbed: the ProfileService drives a real engine child process
+ * (the TypeScript entry, through tsx) on a generated model.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureModel } from './modelgen';
+import { EngineClient } from '../src/extension/engineClient';
+import { BusyError, ProfileService, type HostUi } from '../src/extension/profileService';
+import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
+import { readSettings, modelKey, type Settings } from '../src/extension/settings';
+
+class StubUi implements HostUi {
+  infos: string[] = [];
+  errors: string[] = [];
+  progress: string[] = [];
+  titles: string[] = [];
+  /** Aborts the progress notification's token after this many reports (the user pressing Cancel). */
+  cancelAfterReports = Infinity;
+  withProgress<T>(title: string, _cancellable: boolean, task: (p: { report(m: string): void }, signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.titles.push(title);
+    const controller = new AbortController();
+    let reports = 0;
+    return task({ report: (m) => (this.progress.push(m), ++reports >= this.cancelAfterReports && controller.abort()) }, controller.signal);
+  }
+  info(m: string): void {
+    this.infos.push(m);
+  }
+  error(m: string): void {
+    this.errors.push(m);
+  }
+}
+
+const memory = (): StateStorage => {
+  const data = new Map<string, unknown>();
+  return { get: <T>(k: string) => data.get(k) as T | undefined, update: (k, v) => (data.set(k, v), Promise.resolve()) };
+};
+
+describe('profile service (host logic, UI stubbed)', function () {
+  let settings: Settings;
+  let engine: EngineClient;
+  let ui: StubUi;
+  let service: ProfileService;
+  let store: ResultsStore;
+  let crashes: string[];
+  let work: string;
+
+  before(async () => {
+    const model = await ensureModel('optimum-llama');
+    settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 16, batchSize: 2 };
+    work = mkdtempSync(path.join(os.tmpdir(), 'lp-svc-'));
+    mkdirSync(path.join(work, 'small'));
+    mkdirSync(path.join(work, 'many'));
+    writeFileSync(path.join(work, 'small/a.py'), 'print(1)\n');
+    writeFileSync(path.join(work, 'small/b.py'), 'def f(x):\n    return x\n');
+    for (let i = 0; i < 300; i++) writeFileSync(path.join(work, 'many', `f${i}.c`), `int f${i}(int x) { return x + ${i}; }\n`.repeat(30));
+  });
+
+  beforeEach(() => {
+    crashes = [];
+    ui = new StubUi();
+    store = new ResultsStore(memory());
+    engine = new EngineClient({
+      enginePath: path.resolve(__dirname, '../src/engine/main.ts'),
+      execArgv: ['--import', 'tsx'],
+      idleTimeoutMs: 60_000,
+      onCrash: (m) => (crashes.push(m), service.engineCrashed(m)),
+    });
+    service = new ProfileService(engine, store, ui, () => settings, () => undefined);
+  });
+
+  afterEach(() => engine.stop());
+
+  it('loads the model once and stores profiled folders under the model key', async () => {
+    const ds = await service.profileFolder(path.join(work, 'small'), 'py');
+    assert.equal(ds.texts, 2);
+    await service.profileFolder(path.join(work, 'small'), 'py2');
+    assert.equal(ui.titles.filter((t) => t.includes('loading')).length, 1, 'the engine keeps the model between runs');
+    const state = service.viewState();
+    assert.equal(state.model.state, 'ready');
+    assert.equal(state.model.numLayers, 3);
+    assert.deepEqual(state.results?.datasets.map((d) => d.name), ['py', 'py2']);
+    assert.deepEqual(store.get(modelKey(settings.model))?.results.datasets.map((d) => d.texts), [2, 2]);
+  });
+
+  it('cancelling from the progress notification keeps the finished files and says so', async () => {
+    ui.cancelAfterReports = 2;
+    const ds = await service.profileFolder(path.join(work, 'many'), 'many');
+    assert.equal(ds.partial, true);
+    assert.ok(ds.texts > 0 && ds.texts < 300, `texts ${ds.texts}`);
+    assert.ok(ui.infos.some((m) => /cancelled: the results keep the \d+ files finished/.test(m)), ui.infos.join('\n'));
+    assert.equal(store.get(modelKey(settings.model))?.results.datasets[0].partial, true);
+  });
+
+  it('refuses a second run while one is going, and reports progress in files and tokens', async () => {
+    const first = service.profileFolder(path.join(work, 'many'), 'many');
+    await assert.rejects(service.profileFolder(path.join(work, 'small'), 'x'), BusyError);
+    service.cancel();
+    await first;
+    assert.ok(ui.progress.some((p) => /\d+\/\d+ files, \d+ tokens/.test(p)), ui.progress.join('\n'));
+  });
+
+  it('an engine crash is reported, and the next run starts a new engine', async () => {
+    await service.profileFolder(path.join(work, 'small'), 'before');
+    engine.killForTest();
+    for (let i = 0; i < 100 && crashes.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(crashes.length, 1);
+    assert.match(crashes[0], /stopped unexpectedly/);
+    assert.equal(service.viewState().model.state, 'error');
+    const ds = await service.profileFolder(path.join(work, 'small'), 'after');
+    assert.equal(ds.texts, 2);
+    assert.equal(service.viewState().model.state, 'ready');
+  });
+
+  it('profiles a selection into a dataset and a token x layer heatmap', async () => {
+    await service.profileText('selection: a.py:1-2', 'def f(x):\n    return x * 2\n');
+    const entry = store.get(modelKey(settings.model))!;
+    assert.equal(entry.heatmap?.label, 'selection: a.py:1-2');
+    assert.equal(entry.heatmap?.profile.absMean.length, 3);
+    assert.equal(entry.heatmap?.profile.tokens.length, entry.heatmap?.profile.absMean[0].length);
+    assert.equal(entry.results.datasets[0].texts, 1);
+  });
+});
