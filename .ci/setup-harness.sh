@@ -18,6 +18,11 @@ t0=$(date +%s)
 
 log() { printf '[setup-harness] %s\n' "$*" >&2; }
 
+# Run from `npm run`, the outer npm (Node 20) leaves npm_* variables behind; the inner npm would
+# take them as its own config (code-server's install script reads the Node version from
+# npm_config_user_agent and refuses anything but 24).
+while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^npm_' || true)
+
 # --- Debian packages ------------------------------------------------------------
 if [[ "${HARNESS_SKIP_APT:-0}" != 1 ]]; then
   missing=()
