@@ -129,6 +129,16 @@ describe('command line', function () {
       assert.match(r.stderr, /model\.onnx is not a valid ONNX model/);
     });
 
+    it('a model whose external data file is missing', async () => {
+      const src = await ensureModel('genai-fused');
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-noext-'));
+      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', src.onnxFile]) copyFileSync(path.join(src.dir, f), path.join(dir, f));
+      assert.ok(src.externalDataFiles.length > 0);
+      const r = await cli(['inspect', '--model', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`keeps its weights in ${src.externalDataFiles[0].replace('.', '\\.')}, which is missing`));
+    });
+
     it('a graph with no transformer layers', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-nolayers-'));
       const bytes = onnx.ModelProto.encode({

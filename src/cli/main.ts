@@ -2,7 +2,7 @@
  * `layer-profiler`: the command line on the same core as the extension.
  * Progress goes to stderr, tables and JSON to stdout; exit 0 on success, non-zero with a one-line reason.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PROFILE_OPTIONS, type DatasetInput, type LoadOptions } from '../core/api';
@@ -27,6 +27,7 @@ interface CommonOptions {
   cacheDir?: string;
   hubUrl?: string;
   threads?: number;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
 function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): LoadOptions {
@@ -35,6 +36,7 @@ function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): Loa
     cacheDir: o.cacheDir,
     hubUrl: o.hubUrl ?? process.env.HF_ENDPOINT,
     threads: o.threads,
+    graphOptimizationLevel: o.graphOptimization,
     signal,
     onDownloadProgress: quiet
       ? undefined
@@ -62,7 +64,8 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('--revision <rev>', 'Hub revision (branch, tag or commit)')
       .option('--cache-dir <dir>', 'where Hub downloads are kept (default ~/.cache/layer-profiler/hub, or $LAYER_PROFILER_CACHE)')
       .option('--hub-url <url>', 'Hub endpoint (default https://huggingface.co, or $HF_ENDPOINT)')
-      .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', positiveInt);
+      .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', positiveInt)
+      .addOption(new Option('--graph-optimization <level>', 'ONNX Runtime graph optimization level').choices(['disabled', 'basic', 'extended', 'all']).default('all'));
 
   withModelOptions(program.command('profile'))
     .description('profile datasets (folders or files) and report per-layer statistics')
