@@ -14,13 +14,19 @@ export class ChartExporter {
   /** Asks the panel for every chart and waits until the images stop arriving. */
   async exportTo(folder: vscode.Uri): Promise<number> {
     const panel = this.panel.show();
+    await this.hub.whenReady(panel.webview);
     const view = { webview: panel.webview, visible: true };
     this.target = { folder, written: 0, webview: panel.webview };
     await this.hub.send(view, { type: 'exportCharts' });
-    let last = -1;
-    for (let i = 0; i < 50 && this.target.written !== last; i++) {
-      last = this.target.written;
-      await new Promise((r) => setTimeout(r, 300));
+    // Wait for the first image (the panel may still be rendering), then until no more arrive.
+    const target = this.target;
+    const started = Date.now();
+    let last = 0;
+    let lastChange = Date.now();
+    while (Date.now() - started < 20_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (target.written !== last) (last = target.written), (lastChange = Date.now());
+      if (last > 0 && Date.now() - lastChange > 1_000) break;
     }
     const written = this.target.written;
     this.target = undefined;

@@ -19,6 +19,8 @@ export interface LayerProfilerApi {
   store: ResultsStore;
   engine: EngineClient;
   settings: () => Settings;
+  /** Saves the panel's charts as PNG files into `folder`; returns how many. */
+  exportCharts: (folder: vscode.Uri) => Promise<number>;
 }
 
 const vscodeUi: HostUi = {
@@ -92,7 +94,7 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
     }),
     { dispose: () => engine.stop() },
   );
-  return { service, store, engine, settings };
+  return { service, store, engine, settings, exportCharts: (folder) => exporter.exportTo(folder) };
 }
 
 export function deactivate(): void {

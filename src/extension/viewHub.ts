@@ -14,6 +14,7 @@ export interface ViewLike {
 export class ViewHub {
   private readonly views = new Set<ViewLike>();
   private readonly ready = new WeakSet<ViewLike>();
+  private readonly readyWaiters = new Map<vscode.Webview, (() => void)[]>();
 
   constructor(
     private readonly state: () => ViewState,
@@ -30,14 +31,30 @@ export class ViewHub {
         if (m.type === 'ready') {
           this.ready.add(view);
           void this.post(view, { type: 'snapshot', state: this.state() });
+          this.readyWaiters.get(view.webview)?.forEach((resolve) => resolve());
+          this.readyWaiters.delete(view.webview);
           return;
         }
         this.onMessage(m, view);
       }),
       onDidChangeVisibility(() => {
-        if (view.visible && this.ready.has(view)) void this.post(view, { type: 'snapshot', state: this.state() });
+        // Hidden webviews are torn down (no retainContextWhenHidden); shown again, they reload
+        // and say `ready` anew, which brings them a fresh snapshot.
+        if (!view.visible) this.ready.delete(view);
+        else if (this.ready.has(view)) void this.post(view, { type: 'snapshot', state: this.state() });
       }),
     ];
+  }
+
+  /** Resolves once the page in `webview` has loaded and said `ready` (at once if it has). */
+  whenReady(webview: vscode.Webview, timeoutMs = 20_000): Promise<void> {
+    for (const v of this.views) if (v.webview === webview && this.ready.has(v) && v.visible) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('The results panel did not load in time.')), timeoutMs);
+      const list = this.readyWaiters.get(webview) ?? [];
+      list.push(() => (clearTimeout(timer), resolve()));
+      this.readyWaiters.set(webview, list);
+    });
   }
 
   detach(view: ViewLike): void {

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureModel } from '../modelgen/index.ts';
 import { runExtensionTests } from '../harness/runIntegration.ts';
+import { runElectronTests } from '../harness/testElectron.ts';
 import { runEndToEnd } from './endToEnd.mts';
 import { makeWorkspace } from './workspace.mts';
 
@@ -36,8 +37,10 @@ async function main(): Promise<number> {
   const model = await ensureModel('optimum-llama', { layers: 4 });
   let failures = 0;
   if (!only || only === 'integration') {
-    console.log('\n== integration suite (real vscode API in code-server) ==');
-    const code = await runExtensionTests({
+    // Desktop VS Code where it exists (VSCODE_EXECUTABLE), code-server otherwise.
+    const electron = !!process.env.VSCODE_EXECUTABLE;
+    console.log(`\n== integration suite (real vscode API in ${electron ? 'desktop VS Code' : 'code-server'}) ==`);
+    const code = await (electron ? runElectronTests : runExtensionTests)({
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: path.join(ROOT, 'dist/test/suite/index.js'),
       workspace: makeWorkspace(),

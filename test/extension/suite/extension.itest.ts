@@ -4,7 +4,7 @@
  * survived. The model is a generated one whose folder the runner passes in LAYER_PROFILER_TEST_MODEL.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -81,6 +81,15 @@ describe('Layer Profiler in VS Code', function () {
     assert.equal(absMean.length, entry.results.model.numLayers);
     for (const row of absMean) assert.equal(row.length, tokens.length);
     assert.ok(entry.results.datasets.some((d) => d.name.startsWith('selection:') && d.texts === 1));
+  });
+
+  it('exports the panel charts as PNG images', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-png-'));
+    const count = await api.exportCharts(vscode.Uri.file(out));
+    const files = readdirSync(out).sort();
+    assert.equal(files.length, count);
+    for (const chart of ['absMean', 'mean', 'absMeanSem', 'variance', 'heatmap']) assert.ok(files.includes(`layer-profiler-${chart}.png`), `${chart} in ${files.join(', ')}`);
+    for (const f of files) assert.deepEqual([...readFileSync(path.join(out, f)).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${f} is a PNG`);
   });
 
   it('cancelling keeps the files finished so far and marks the dataset partial', async () => {
