@@ -84,6 +84,16 @@ describe('command line', function () {
     assert.equal(parsed.layers.length, 3);
   });
 
+  it('npm run bench -- --json prints the bench schema object (small shape)', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), '--json', '--hidden', '64', '--layers', '2', '--tokens', '64', '--reps', '2'], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    const result = JSON.parse(out);
+    validator('bench-v1.schema.json')(result);
+    assert.ok(result.overheadRatio > 0 && Number.isFinite(result.overheadRatio));
+    assert.ok(result.peakRssBytes > 1e6);
+  });
+
   it('merge combines shards of one dataset exactly', async () => {
     const { cpp } = writeDataset();
     const out = mkdtempSync(path.join(os.tmpdir(), 'lp-merge-'));
