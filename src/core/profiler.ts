@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
 import { collectFiles, readTextFile } from './dataset/collect';
-import { analyzeModel, instrumentModel, type InstrumentedModel } from './graph/instrument';
+import { analyzeModel, instrumentModel } from './graph/instrument';
 import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
@@ -35,8 +35,9 @@ export class LayerProfiler {
   private constructor(
     readonly spec: ModelSpec,
     readonly resolved: ResolvedModel,
-    readonly model: OnnxModelFile,
-    readonly instrumented: InstrumentedModel,
+    /** Facts kept instead of the model's bytes, which can be freed once the session holds the weights. */
+    private readonly facts: ModelFacts,
+    readonly spine: Spine,
     readonly session: ProbedSession,
     private readonly threads: number,
   ) {}
@@ -45,23 +46,23 @@ export class LayerProfiler {
     const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
     const instrumented = instrumentModel(model, spine, { raw: opts.raw });
     const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning }, opts.raw);
-    return new LayerProfiler(spec, resolved, model, instrumented, session, opts.threads ?? 0);
+    return new LayerProfiler(spec, resolved, modelFacts(spec, resolved, model, spine), spine, session, opts.threads ?? 0);
   }
 
   get numLayers(): number {
-    return this.instrumented.spine.layers.length;
+    return this.spine.layers.length;
   }
 
   inspect(): InspectResult {
-    return describeModel(this.spec, this.resolved, this.model, this.instrumented.spine);
+    return this.facts.inspect;
   }
 
   get dtype(): string {
-    return modelDtype(this.spec, this.model);
+    return this.facts.inspect.model.dtype;
   }
 
   get hiddenSize(): number | undefined {
-    return this.resolved.config?.hiddenSize ?? embeddingRows(this.model)?.hidden;
+    return this.facts.inspect.model.hiddenSize;
   }
 
   modelInfo(): ModelInfo {
@@ -69,7 +70,7 @@ export class LayerProfiler {
       id: modelId(this.spec),
       ...(this.spec.kind === 'hub' && this.spec.revision ? { revision: this.spec.revision } : {}),
       file: this.resolved.onnxFile,
-      sha256: this.model.sha256,
+      sha256: this.facts.sha256,
       ...(this.resolved.config?.architecture ? { architecture: this.resolved.config.architecture } : {}),
       numLayers: this.numLayers,
       ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
@@ -84,7 +85,7 @@ export class LayerProfiler {
   async getTokenizer(): Promise<TextTokenizer> {
     if (!this.tokenizer) {
       const tokenizer = await loadTokenizer(this.resolved.folder);
-      const rows = embeddingRows(this.model)?.rows ?? this.resolved.config?.vocabSize;
+      const rows = this.facts.embeddingRows ?? this.resolved.config?.vocabSize;
       if (rows !== undefined && tokenizer.vocabSize > rows) {
         throw new TokenizerError(`The tokenizer in ${this.resolved.folder} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
       }
@@ -236,6 +237,16 @@ async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ res
   if (lifted) spine.notes.unshift(lifted.note);
   checkLayerCount(spine.layers.length, resolved.config, model.path);
   return { resolved, model, spine };
+}
+
+interface ModelFacts {
+  sha256: string;
+  embeddingRows?: number;
+  inspect: InspectResult;
+}
+
+function modelFacts(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): ModelFacts {
+  return { sha256: model.sha256, embeddingRows: embeddingRows(model)?.rows, inspect: describeModel(spec, resolved, model, spine) };
 }
 
 /** The layers found in a model, without creating an inference session (`layer-profiler inspect`). */
