@@ -17,7 +17,7 @@ import { runEndToEnd } from './endToEnd.mts';
 import { makeWorkspace } from './workspace.mts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const only = process.argv[2]; // 'integration' | 'e2e' | undefined (both)
+const only = process.argv[2]; // 'integration' | 'webview' | 'e2e' | undefined (all)
 
 function build(): void {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
@@ -49,6 +49,14 @@ async function main(): Promise<number> {
     console.log(`integration suite: exit ${code}`);
     if (code !== 0) failures++;
   }
+  if (!only || only === 'webview') {
+    console.log('\n== webview render check (both views, dark and light themes, CSP) ==');
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'test/webview/render.ts'], { cwd: ROOT, stdio: 'inherit' });
+    } catch {
+      failures++;
+    }
+  }
   if (!only || only === 'e2e') {
     console.log('\n== end to end (packaged VSIX, palette and explorer menu, webview charts) ==');
     const vsix = packageVsix();
@@ -61,8 +69,8 @@ async function main(): Promise<number> {
     }
   }
   const shots = path.join(ROOT, 'test-output/screenshots');
-  if (existsSync(shots)) console.log(`screenshots: ${readdirSync(shots).filter((f) => f.startsWith('e2e-')).map((f) => path.join('test-output/screenshots', f)).join(', ')}`);
-  const total = (!only ? 2 : 1);
+  if (existsSync(shots)) console.log(`screenshots: ${readdirSync(shots).filter((f) => f.endsWith('.png')).map((f) => path.join('test-output/screenshots', f)).join(', ')}`);
+  const total = !only ? 3 : 1;
   console.log(`vscode tests: ${total - failures} passed, ${failures} failed`);
   return failures ? 1 : 0;
 }

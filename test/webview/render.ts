@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { sampleState } from './fixture';
 import { DARK, LIGHT } from './themes';
+import { webviewDocument } from '../../src/shared/webviewDocument';
 
 const root = resolve(__dirname, '../..');
 const pageDir = join(root, 'test-output/webview-page');
@@ -45,14 +46,15 @@ interface Browser {
 }
 
 async function loadChromium(): Promise<{ launch(o: object): Promise<Browser> }> {
-  for (const spec of ['playwright-core', '/tmp/pw/node_modules/playwright-core/index.mjs']) {
+  // The VS Code test harness installs playwright-core under .harness (.ci/setup-harness.sh).
+  for (const spec of ['playwright-core', join(root, '.harness/server/node_modules/playwright-core/index.mjs')]) {
     try {
       return ((await import(spec)) as { chromium: { launch(o: object): Promise<Browser> } }).chromium;
     } catch {
       // try the next place
     }
   }
-  throw new Error('playwright-core not found: run `npm install --prefix /tmp/pw playwright-core`.');
+  throw new Error('playwright-core not found: run `bash .ci/setup-harness.sh` first.');
 }
 
 async function build(): Promise<void> {
@@ -60,22 +62,7 @@ async function build(): Promise<void> {
 }
 
 function page(view: 'panel' | 'sidebar', origin: string, fake: string): string {
-  const csp = `default-src 'none'; script-src 'nonce-${NONCE}'; style-src ${origin}; font-src ${origin}; img-src ${origin} data:`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${origin}/webview.css">
-<title>Layer Profiler</title>
-</head>
-<body data-view="${view}">
-<div id="app"></div>
-<script nonce="${NONCE}" src="${origin}/${fake}"></script>
-<script nonce="${NONCE}" src="${origin}/webview.js"></script>
-</body>
-</html>`;
+  return webviewDocument({ view, nonce: NONCE, cspSource: origin, styleHref: `${origin}/webview.css`, scripts: [`${origin}/${fake}`, `${origin}/webview.js`] });
 }
 
 /** The fake VS Code side: theme variables, a recording acquireVsCodeApi, CSP violation capture. */
