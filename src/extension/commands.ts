@@ -70,7 +70,7 @@ async function profileSelection(ctx: CommandContext): Promise<void> {
     return;
   }
   const file = path.basename(editor.document.fileName || editor.document.uri.path);
-  const label = whole ? `selection: ${file}` : `selection: ${file}:${selection.start.line + 1}-${selection.end.line + 1}`;
+  const label = whole ? `file: ${file}` : `selection: ${file}:${selection.start.line + 1}-${selection.end.line + 1}`;
   ctx.panel.show(true);
   await ctx.service.profileText(label, text);
 }
