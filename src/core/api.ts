@@ -40,7 +40,8 @@ export interface LayerInfo {
   residualIn: string;
   /** Tensor holding the residual leaving the block (resid_post); possibly one the profiler adds. */
   residual: string;
-  substeps: { kind: SubstepKind; residual: string }[];
+  /** Sub-steps: the stream after each (resid_mid, resid_post) and, where exact, its output (attn_out, mlp_out). */
+  substeps: { kind: SubstepKind; residual: string; branch?: string }[];
   /** What the profiler had to add to expose this layer's residual, if anything. */
   added?: string;
 }
