@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { modelKey, readSettings } from '../src/extension/settings';
 import { parseHostMessage, parseViewMessage, PROTOCOL_VERSION } from '../src/shared/protocol';
+import { reactionScores } from '../src/shared/tokenReaction';
 import type { DatasetResult, ProfileResults } from '../src/core/results';
 import { emptyDatasetMoments, addText, summarizeLayers } from '../src/core/stats/datasetStats';
 
@@ -73,6 +74,11 @@ describe('host logic', () => {
     await store.remove('A', 'python');
     assert.deepEqual(store.get('A')!.results.datasets.map((d) => d.name), ['cpp']);
     assert.deepEqual(store.get('A')!.hidden, []);
+  });
+
+  it('scores token reactions per layer-relative value', () => {
+    const scores = reactionScores({ tokens: ['a', 'b', 'c'], absMean: [[1, 2, 4], [10, 0, 5]], l2: [] });
+    assert.deepEqual(scores, [(0.25 + 1) / 2, (0.5 + 0) / 2, (1 + 0.5) / 2]);
   });
 
   it('validates webview and host messages', () => {

@@ -11,6 +11,7 @@ import { analyzeModel, instrumentModel } from './graph/instrument';
 import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
+import { tokenOffsets } from './model/tokenOffsets';
 import { describeModelDtype, embeddingRows } from './onnx/modelFacts';
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
@@ -126,7 +127,7 @@ export class LayerProfiler {
         }
       }
     }
-    return { stats: acc.finish(), tokens: { tokens, absMean, l2 } };
+    return { stats: acc.finish(), tokens: { tokens, offsets: tokenOffsets(tokenizer.decode, ids, text), absMean, l2 } };
   }
 
   /**

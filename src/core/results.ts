@@ -109,6 +109,8 @@ export interface ProfileResults {
 /** Per-token view of one text (for heatmaps): values[layer][token]. */
 export interface TokenProfile {
   tokens: string[];
+  /** Character span of each token in the profiled text (null where a token has no visible text). */
+  offsets?: ([number, number] | null)[];
   absMean: number[][];
   l2: number[][];
 }

@@ -5,6 +5,7 @@ import { toCsv, toJson } from '../core/results/build';
 import { formatInspect } from '../cli/format';
 import type { HostCommand } from '../shared/protocol';
 import { CancelledError } from './engineClient';
+import type { EditorHighlights } from './editorHighlights';
 import { chooseModel } from './modelPicker';
 import type { ProfileService } from './profileService';
 import type { ResultsPanel } from './resultsPanel';
@@ -24,6 +25,7 @@ export const COMMAND_IDS: Record<HostCommand, string> = {
 
 export interface CommandContext {
   service: ProfileService;
+  highlights: EditorHighlights;
   store: ResultsStore;
   panel: ResultsPanel;
   settings: () => Settings;
@@ -64,15 +66,20 @@ async function profileSelection(ctx: CommandContext): Promise<void> {
   }
   const selection = editor.selection;
   const whole = selection.isEmpty;
-  const text = whole ? editor.document.getText() : editor.document.getText(selection);
+  const documentText = editor.document.getText();
+  const text = whole ? documentText : editor.document.getText(selection);
   if (!text.trim()) {
     void vscode.window.showWarningMessage('Layer Profiler: the selection is empty; select some text or open a file with content.');
     return;
   }
   const file = path.basename(editor.document.fileName || editor.document.uri.path);
   const label = whole ? `file: ${file}` : `selection: ${file}:${selection.start.line + 1}-${selection.end.line + 1}`;
+  const startOffset = whole ? 0 : editor.document.offsetAt(selection.start);
+  ctx.highlights.clear();
   ctx.panel.show(true);
   await ctx.service.profileText(label, text);
+  const heatmap = ctx.store.get(modelKey(ctx.settings().model))?.heatmap;
+  if (ctx.settings().highlightTokens && heatmap && editor.document.getText() === documentText) ctx.highlights.show(editor, startOffset, label, heatmap.profile);
 }
 
 /** From the explorer: (uri, selected uris). Scripts and tests may pass `{ name }` to skip the prompt. */
@@ -150,5 +157,6 @@ async function clearResults(ctx: CommandContext, confirm: boolean): Promise<void
     if (answer !== 'Clear') return;
   }
   await ctx.store.clear(key);
+  ctx.highlights.clear();
   ctx.refresh();
 }

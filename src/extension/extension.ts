@@ -12,6 +12,7 @@ import { ViewHub } from './viewHub';
 import type { ViewMessage } from '../shared/protocol';
 import { modelKey } from './settings';
 import { ChartExporter } from './chartExporter';
+import { EditorHighlights } from './editorHighlights';
 
 /** What tests reach through `extension.exports`. */
 export interface LayerProfilerApi {
@@ -19,6 +20,7 @@ export interface LayerProfilerApi {
   store: ResultsStore;
   engine: EngineClient;
   settings: () => Settings;
+  highlights: EditorHighlights;
   /** Saves the panel's charts as PNG files into `folder`; returns how many. */
   exportCharts: (folder: vscode.Uri) => Promise<number>;
 }
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
   service = new ProfileService(engine, store, vscodeUi, settings, () => hub.refresh());
   const panel = new ResultsPanel(context.extensionUri, hub);
   const exporter = new ChartExporter(hub, panel);
+  const highlights = new EditorHighlights();
 
   async function onViewMessage(m: ViewMessage, from: vscode.Webview): Promise<void> {
     const key = modelKey(settings().model);
@@ -87,14 +90,15 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
 
   context.subscriptions.push(
     panel,
+    highlights,
     vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, new SidebarView(context.extensionUri, hub)),
-    ...registerCommands({ service, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh() }),
+    ...registerCommands({ service, highlights, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh() }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) service.settingsChanged();
     }),
     { dispose: () => engine.stop() },
   );
-  return { service, store, engine, settings, exportCharts: (folder) => exporter.exportTo(folder) };
+  return { service, store, engine, settings, highlights, exportCharts: (folder) => exporter.exportTo(folder) };
 }
 
 export function deactivate(): void {

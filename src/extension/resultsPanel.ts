@@ -26,7 +26,9 @@ export class ResultsPanel implements vscode.Disposable {
 
   show(preserveFocus = false): vscode.WebviewPanel {
     if (this.panel) {
-      this.panel.reveal(undefined, preserveFocus);
+      // Never cover the editor being profiled: in its group, the panel moves beside it.
+      const editorColumn = vscode.window.activeTextEditor?.viewColumn;
+      this.panel.reveal(editorColumn !== undefined && editorColumn === this.panel.viewColumn ? vscode.ViewColumn.Beside : undefined, preserveFocus);
       return this.panel;
     }
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Layer Profiler', { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, { ...webviewOptions(this.extensionUri), retainContextWhenHidden: false });

@@ -15,6 +15,8 @@ export interface Settings {
   exclude: string[];
   maxFileBytes: number;
   engineIdleMs: number;
+  /** Shade profiled tokens in the editor after Profile Selection. */
+  highlightTokens: boolean;
 }
 
 /** The subset of WorkspaceConfiguration used here, so tests can pass a plain object. */
@@ -44,6 +46,7 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
     exclude: [...list('exclude'), ...fromFilesExclude],
     maxFileBytes: int('maxFileSize', DEFAULT_MAX_FILE_BYTES, 1),
     engineIdleMs: int('engineIdleMinutes', 5, 1) * 60_000,
+    highlightTokens: config.get<boolean>('highlightTokens') !== false,
   };
 }
 

@@ -70,6 +70,14 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     assert.equal(rows, o.numLayers, 'one heatmap row per layer');
     assert.ok(Number(await panel.locator('#heatmap').getAttribute('data-cols')) > 10, 'one heatmap column per token');
     await screenshot(page, 'e2e-1-selection');
+    // The profiled tokens are shaded in the editor, and a token's hover lists every layer.
+    await page.locator('.monaco-editor .view-line span', { hasText: 'fib' }).first().hover();
+    const hover = page.locator('.monaco-hover', { hasText: 'Layer Profiler' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 15_000 });
+    const hoverText = await hover.innerText();
+    for (let layer = 0; layer < o.numLayers; layer++) assert.match(hoverText, new RegExp(`\\b${layer}\\s+\\d`), `layer ${layer} in the hover`);
+    await screenshot(page, 'e2e-1b-token-hover');
+    await page.mouse.move(5, 500);
 
     // 2. Profile Folder as Dataset from the explorer's context menu, accepting the default names.
     for (const folder of ['cpp', 'python']) {

@@ -5,6 +5,8 @@ import path from 'node:path';
 
 export interface TextTokenizer {
   encode(text: string): { ids: number[]; tokens: string[] };
+  /** Text of the given ids, special tokens dropped, no clean-up (so it maps back onto the input). */
+  decode(ids: number[]): string;
   /** Largest id the tokenizer can produce, plus one. */
   vocabSize: number;
   padId: number;
@@ -42,6 +44,7 @@ export async function loadTokenizer(folder: string): Promise<TextTokenizer> {
       const e = tokenizer.encode(text);
       return { ids: e.ids, tokens: e.tokens };
     },
+    decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
     vocabSize: maxId + 1,
     padId,
   };

@@ -81,6 +81,12 @@ describe('Layer Profiler in VS Code', function () {
     assert.equal(absMean.length, entry.results.model.numLayers);
     for (const row of absMean) assert.equal(row.length, tokens.length);
     assert.ok(entry.results.datasets.some((d) => d.name.startsWith('selection:') && d.texts === 1));
+    // The selected tokens are shaded in the editor; an edit clears the shading.
+    const placed = entry.heatmap.profile.offsets!.filter(Boolean).length;
+    assert.ok(placed >= tokens.length / 2, `${placed} of ${tokens.length} tokens placed in the text`);
+    assert.equal(api.highlights.count, placed);
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# edited\n'));
+    assert.equal(api.highlights.count, 0);
   });
 
   it('exports the panel charts as PNG images', async () => {

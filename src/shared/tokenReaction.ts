@@ -1,0 +1,17 @@
+import type { TokenProfile } from '../core/results';
+
+/**
+ * How strongly the layers react to each token, in [0, 1]: the mean over layers of the token's
+ * absolute mean change relative to that layer's largest one in the text. Scaling per layer keeps a
+ * few large layers from deciding the picture alone.
+ */
+export function reactionScores(profile: TokenProfile): number[] {
+  const tokens = profile.tokens.length;
+  const scores = new Array<number>(tokens).fill(0);
+  for (const row of profile.absMean) {
+    const max = Math.max(...row);
+    if (!(max > 0)) continue;
+    for (let t = 0; t < tokens; t++) scores[t] += row[t] / max / profile.absMean.length;
+  }
+  return scores;
+}
