@@ -114,6 +114,20 @@ describe('profile service (host logic, UI stubbed)', function () {
     assert.equal(service.viewState().model.state, 'ready');
   });
 
+  it('the engine exits after the idle time and comes back on the next run', async () => {
+    const quick = new EngineClient({ enginePath: path.resolve(__dirname, '../src/engine/main.ts'), execArgv: ['--import', 'tsx'], idleTimeoutMs: 300 });
+    const svc = new ProfileService(quick, new ResultsStore(memory()), ui, () => settings, () => undefined);
+    try {
+      await svc.profileFolder(path.join(work, 'small'), 'a');
+      assert.equal(quick.running, true);
+      for (let i = 0; i < 60 && quick.running; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(quick.running, false, 'idle engine stopped');
+      assert.equal((await svc.profileFolder(path.join(work, 'small'), 'b')).texts, 2);
+    } finally {
+      quick.stop();
+    }
+  });
+
   it('profiles a selection into a dataset and a token x layer heatmap', async () => {
     await service.profileText('selection: a.py:1-2', 'def f(x):\n    return x * 2\n');
     const entry = store.get(modelKey(settings.model))!;

@@ -4,12 +4,13 @@
  * survived. The model is a generated one whose folder the runner passes in LAYER_PROFILER_TEST_MODEL.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LayerProfilerApi } from '../../../src/extension/extension';
 import { modelKey } from '../../../src/extension/settings';
+import { FakeHub } from '../../support/hub-server';
 
 const EXTENSION_ID = 'layer-profiler.layer-profiler';
 
@@ -107,6 +108,37 @@ describe('Layer Profiler in VS Code', function () {
     assert.ok(many, 'the partial dataset is kept');
     assert.equal(many.partial, true);
     assert.ok(many.texts > 0 && many.texts < 400, `texts ${many.texts}`);
+  });
+
+  it('downloads a Hub model into the cache with progress, then profiles with it', async () => {
+    const hub = await FakeHub.start();
+    const config = vscode.workspace.getConfiguration('layerProfiler');
+    try {
+      const files: Record<string, Buffer> = {};
+      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) files[f] = readFileSync(path.join(modelDir!, f));
+      files['onnx/model_quantized.onnx'] = readFileSync(path.join(modelDir!, 'onnx/model.onnx'));
+      hub.addRepo('test-org/hub-model', files);
+      const cache = mkdtempSync(path.join(os.tmpdir(), 'lp-itest-cache-'));
+      await config.update('localModelPath', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('model', 'test-org/hub-model', vscode.ConfigurationTarget.Global);
+      await config.update('dtype', 'q8', vscode.ConfigurationTarget.Global);
+      await config.update('hubEndpoint', hub.url, vscode.ConfigurationTarget.Global);
+      await config.update('cacheDir', cache, vscode.ConfigurationTarget.Global);
+      await until('the Hub model in the settings', () => api.settings().model.kind === 'hub');
+      await vscode.commands.executeCommand('layerProfiler.profileFolder', vscode.Uri.file(path.join(work, 'cpp')), undefined, { name: 'from hub' });
+      const entry = api.store.get(modelKey(api.settings().model));
+      assert.ok(entry, 'results are stored under the Hub model, apart from the local one');
+      assert.deepEqual(entry.results.datasets.map((d) => d.name), ['from hub']);
+      assert.equal(entry.results.model.id, 'test-org/hub-model');
+      assert.equal(entry.results.model.dtype, 'q8');
+      assert.ok(hub.contentRequests().some((r) => hub.fileOf(r) === 'onnx/model_quantized.onnx'), 'the q8 file was downloaded');
+      assert.ok(existsSync(path.join(cache, 'models--test-org--hub-model')), 'into the configured cache');
+    } finally {
+      for (const key of ['model', 'dtype', 'hubEndpoint', 'cacheDir']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+      await config.update('localModelPath', modelDir, vscode.ConfigurationTarget.Global);
+      await until('the local model back in the settings', () => api.settings().model.kind === 'local');
+      await hub.close();
+    }
   });
 
   it('survives an engine crash: the next command starts a new engine', async () => {
