@@ -3,7 +3,8 @@
  * (the TypeScript entry, through tsx) on a generated model.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { FakeHub } from './support/hub-server';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
@@ -112,6 +113,25 @@ describe('profile service (host logic, UI stubbed)', function () {
     const ds = await service.profileFolder(path.join(work, 'small'), 'after');
     assert.equal(ds.texts, 2);
     assert.equal(service.viewState().model.state, 'ready');
+  });
+
+  it('a Hub model downloads with its own progress notification before profiling', async () => {
+    const model = await ensureModel('optimum-llama');
+    const hub = await FakeHub.start();
+    try {
+      const files: Record<string, Buffer> = {};
+      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) files[f] = readFileSync(path.join(model.dir, f));
+      files['onnx/model_quantized.onnx'] = readFileSync(model.onnxPath);
+      hub.addRepo('test-org/svc-model', files);
+      const hubSettings: Settings = { ...settings, model: { kind: 'hub', id: 'test-org/svc-model', dtype: 'q8' }, hubUrl: hub.url, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'lp-svc-cache-')) };
+      const svc = new ProfileService(engine, new ResultsStore(memory()), ui, () => hubSettings, () => undefined);
+      const ds = await svc.profileFolder(path.join(work, 'small'), 'hub');
+      assert.equal(ds.texts, 2);
+      assert.ok(ui.titles.some((t) => t === 'Layer Profiler: loading test-org/svc-model (q8)'), ui.titles.join('\n'));
+      assert.ok(ui.progress.some((p) => /^downloading onnx\/model_quantized\.onnx: [\d.]+ of [\d.]+ MB$/.test(p)), ui.progress.join('\n'));
+    } finally {
+      await hub.close();
+    }
   });
 
   it('the engine exits after the idle time and comes back on the next run', async () => {

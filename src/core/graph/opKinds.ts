@@ -4,6 +4,9 @@
 export const MATMUL_LIKE = new Set([
   'MatMul', 'Gemm', 'MatMulInteger', 'MatMulNBits', 'MatMulBnb4', 'QLinearMatMul', 'FusedMatMul',
   'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'FusedGemm', 'Conv', 'Einsum', 'QOrderedMatMul',
+  'MatMulFpQ4', 'MatMulInteger16', 'QGemm', 'GemmFastGelu', 'ConvInteger', 'QLinearConv', 'FusedConv',
+  // Mixture-of-experts blocks (Phi-3.5-MoE, Mixtral exports): the MLP is one fused op.
+  'MoE', 'QMoE',
   'Attention', 'QAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention',
   'PackedMultiHeadAttention', 'SparseAttention', 'DecoderMaskedMultiHeadAttention',
   'DecoderMaskedSelfAttention', 'LongformerAttention', 'PagedAttention',

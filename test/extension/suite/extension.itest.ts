@@ -110,7 +110,7 @@ describe('Layer Profiler in VS Code', function () {
     assert.ok(many.texts > 0 && many.texts < 400, `texts ${many.texts}`);
   });
 
-  it('downloads a Hub model into the cache with progress, then profiles with it', async () => {
+  it('downloads a Hub model into the configured cache, then profiles with it', async () => {
     const hub = await FakeHub.start();
     const config = vscode.workspace.getConfiguration('layerProfiler');
     try {
