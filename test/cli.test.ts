@@ -12,6 +12,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { onnx } from 'onnx-proto';
 import { ensureModel } from './modelgen';
 import { FakeHub } from './support/hub-server';
+import { serveModelAsQ8 } from './support/hubRepo';
 import { CSV_COLUMNS } from '../src/core/results/build';
 import type { ProfileResults } from '../src/core/results';
 
@@ -198,11 +199,7 @@ describe('command line', function () {
     const model = await ensureModel('optimum-llama');
     const hub = await FakeHub.start();
     try {
-      const files: Record<string, Buffer> = {};
-      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) files[f] = readFileSync(path.join(model.dir, f));
-      // Served as q8 so the dtype mapping is exercised (the bytes are the fp32 model's).
-      files['onnx/model_quantized.onnx'] = readFileSync(model.onnxPath);
-      hub.addRepo('test-org/tiny-llama', files);
+      serveModelAsQ8(hub, 'test-org/tiny-llama', model);
       const cache = mkdtempSync(path.join(os.tmpdir(), 'lp-cache-'));
       const { cpp } = writeDataset();
       const args = ['profile', '--model', 'test-org/tiny-llama', '--dtype', 'q8', '--hub-url', hub.url, '--cache-dir', cache, '--dataset', `cpp=${cpp}`];

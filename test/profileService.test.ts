@@ -3,8 +3,9 @@
  * (the TypeScript entry, through tsx) on a generated model.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { FakeHub } from './support/hub-server';
+import { serveModelAsQ8 } from './support/hubRepo';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
@@ -119,10 +120,7 @@ describe('profile service (host logic, UI stubbed)', function () {
     const model = await ensureModel('optimum-llama');
     const hub = await FakeHub.start();
     try {
-      const files: Record<string, Buffer> = {};
-      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) files[f] = readFileSync(path.join(model.dir, f));
-      files['onnx/model_quantized.onnx'] = readFileSync(model.onnxPath);
-      hub.addRepo('test-org/svc-model', files);
+      serveModelAsQ8(hub, 'test-org/svc-model', model);
       const hubSettings: Settings = { ...settings, model: { kind: 'hub', id: 'test-org/svc-model', dtype: 'q8' }, hubUrl: hub.url, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'lp-svc-cache-')) };
       const svc = new ProfileService(engine, new ResultsStore(memory()), ui, () => hubSettings, () => undefined);
       const ds = await svc.profileFolder(path.join(work, 'small'), 'hub');

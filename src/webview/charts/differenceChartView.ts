@@ -3,14 +3,13 @@
  * as horizontal bars ranked by |difference| / SE, so the layers that react most differently to
  * the two datasets come first. A bar takes the colour of the dataset that changes more there.
  */
-import { Chart, type ChartConfiguration, type TooltipItem } from 'chart.js';
+import type { TooltipItem } from 'chart.js';
 import { differenceLabel, type ComparisonPair, type DifferenceRow } from '../../shared/chartData';
 import { describeDifference, formatValue } from '../../shared/chartText';
 import { withAlpha } from '../color';
 import { seriesColor, type Theme } from '../theme';
-import type { ChartHandle } from './chartHandle';
-import { axis, backgroundColor, fontOf, legend, tooltip } from './chartStyle';
-import { backgroundPlugin, setupCharts } from './setup';
+import { ThemedChart } from './themedChart';
+import { axis, fontOf, legend, tooltip } from './chartStyle';
 
 /** Pixels per ranked layer; the canvas grows with the layer count so labels never collide. */
 const ROW_HEIGHT = 18;
@@ -20,33 +19,21 @@ export interface DifferenceColors {
   b: number;
 }
 
-export class DifferenceChartView implements ChartHandle {
-  private chart: Chart | undefined;
-  /** Read by the background plugin at draw time: Chart.js keeps the plugins it was created with. */
-  private theme: Theme | undefined;
-  private readonly background = backgroundPlugin(() => (this.theme ? backgroundColor(this.theme) : 'transparent'));
-
+export class DifferenceChartView extends ThemedChart {
   constructor(
-    readonly id: string,
-    readonly canvas: HTMLCanvasElement,
+    id: string,
+    canvas: HTMLCanvasElement,
     private readonly box: HTMLElement,
   ) {
-    setupCharts();
+    super(id, canvas);
   }
 
   render(pair: ComparisonPair, rows: DifferenceRow[], colors: DifferenceColors, theme: Theme): void {
-    this.theme = theme;
     this.canvas.dataset.points = JSON.stringify({ [differenceLabel(pair)]: rows.length });
     this.canvas.setAttribute('aria-label', describeDifference(pair, rows));
     this.box.style.height = `${Math.max(160, rows.length * ROW_HEIGHT + 90)}px`;
     const config = this.config(pair, rows, colors, theme);
-    if (!this.chart) {
-      this.chart = new Chart(this.canvas, config as ChartConfiguration);
-      return;
-    }
-    this.chart.data = config.data as Chart['data'];
-    this.chart.options = config.options as Chart['options'];
-    this.chart.update('none');
+    this.draw(config, theme);
   }
 
   private config(pair: ComparisonPair, rows: DifferenceRow[], colors: DifferenceColors, theme: Theme) {
@@ -113,12 +100,4 @@ export class DifferenceChartView implements ChartHandle {
     };
   }
 
-  toPng(): string | undefined {
-    return this.chart?.toBase64Image('image/png');
-  }
-
-  destroy(): void {
-    this.chart?.destroy();
-    this.chart = undefined;
-  }
 }

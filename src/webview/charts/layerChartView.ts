@@ -2,14 +2,13 @@
  * A per-layer chart: x = layer, one line per visible dataset, optionally with ± error bars.
  * The same Chart instance is updated in place on each snapshot, so the page does not flicker.
  */
-import { Chart, type ChartConfiguration, type TooltipItem } from 'chart.js';
+import type { TooltipItem } from 'chart.js';
 import { pointCounts, type LayerChartData } from '../../shared/chartData';
 import { describeLayerChart, formatValue } from '../../shared/chartText';
 import { withAlpha } from '../color';
 import { seriesColor, type Theme } from '../theme';
-import type { ChartHandle } from './chartHandle';
-import { axis, backgroundColor, fontOf, gridColor, legend, tooltip } from './chartStyle';
-import { backgroundPlugin, setupCharts } from './setup';
+import { ThemedChart } from './themedChart';
+import { axis, fontOf, gridColor, legend, tooltip } from './chartStyle';
 
 export interface LayerChartOptions {
   /** Y axis title, also the start of the aria-label summary. */
@@ -29,32 +28,20 @@ interface ErrorPoint {
   yMax?: number;
 }
 
-export class LayerChartView implements ChartHandle {
-  private chart: Chart | undefined;
-  /** Read by the background plugin at draw time: Chart.js keeps the plugins it was created with. */
-  private theme: Theme | undefined;
-  private readonly background = backgroundPlugin(() => (this.theme ? backgroundColor(this.theme) : 'transparent'));
-
+export class LayerChartView extends ThemedChart {
   constructor(
-    readonly id: string,
-    readonly canvas: HTMLCanvasElement,
+    id: string,
+    canvas: HTMLCanvasElement,
     private readonly options: LayerChartOptions,
   ) {
-    setupCharts();
+    super(id, canvas);
   }
 
   render(data: LayerChartData, theme: Theme): void {
-    this.theme = theme;
     this.canvas.dataset.points = JSON.stringify(pointCounts(data));
     this.canvas.setAttribute('aria-label', describeLayerChart(data, this.options.yTitle));
     const config = this.config(data, theme);
-    if (!this.chart) {
-      this.chart = new Chart(this.canvas, config as ChartConfiguration);
-      return;
-    }
-    this.chart.data = config.data as Chart['data'];
-    this.chart.options = config.options as Chart['options'];
-    this.chart.update('none');
+    this.draw(config, theme);
   }
 
   private config(data: LayerChartData, theme: Theme) {
@@ -117,14 +104,6 @@ export class LayerChartView implements ChartHandle {
     };
   }
 
-  toPng(): string | undefined {
-    return this.chart?.toBase64Image('image/png');
-  }
-
-  destroy(): void {
-    this.chart?.destroy();
-    this.chart = undefined;
-  }
 }
 
 /** A numeric x axis that reads like the category one: a tick and grid line per layer, half a layer of room at each end. */

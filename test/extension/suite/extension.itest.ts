@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { LayerProfilerApi } from '../../../src/extension/extension';
 import { modelKey } from '../../../src/extension/settings';
 import { FakeHub } from '../../support/hub-server';
+import { serveModelAsQ8 } from '../../support/hubRepo';
 
 const EXTENSION_ID = 'layer-profiler.layer-profiler';
 
@@ -114,10 +115,7 @@ describe('Layer Profiler in VS Code', function () {
     const hub = await FakeHub.start();
     const config = vscode.workspace.getConfiguration('layerProfiler');
     try {
-      const files: Record<string, Buffer> = {};
-      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) files[f] = readFileSync(path.join(modelDir!, f));
-      files['onnx/model_quantized.onnx'] = readFileSync(path.join(modelDir!, 'onnx/model.onnx'));
-      hub.addRepo('test-org/hub-model', files);
+      serveModelAsQ8(hub, 'test-org/hub-model', { dir: modelDir!, onnxPath: path.join(modelDir!, 'onnx/model.onnx') });
       const cache = mkdtempSync(path.join(os.tmpdir(), 'lp-itest-cache-'));
       await config.update('localModelPath', undefined, vscode.ConfigurationTarget.Global);
       await config.update('model', 'test-org/hub-model', vscode.ConfigurationTarget.Global);
