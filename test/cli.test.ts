@@ -4,7 +4,7 @@
  * a local server that serves a generated model in the Hub's URL layout.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,6 +186,12 @@ describe('command line', function () {
       assert.match(r.stderr, new RegExp(`has ${src.vocabSize + 500} tokens but the model's embedding has only ${src.vocabSize} rows`));
     });
 
+    it('a dataset path that does not exist', async () => {
+      const r = await cli(['profile', '--model', modelDir, '--dataset', 'cpp=/no/such/folder']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /Dataset 'cpp': \/no\/such\/folder does not exist/);
+    });
+
     it('usage errors exit 2', async () => {
       const r = await cli(['profile', '--model', modelDir, '--dataset', 'a=.', '--dtype', 'fp7']);
       assert.equal(r.code, 2);
@@ -193,6 +199,30 @@ describe('command line', function () {
       const r2 = await cli(['profile', '--model', modelDir]);
       assert.equal(r2.code, 2);
     });
+  });
+
+  it('Ctrl-C stops between batches and still writes the texts finished so far', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-sigint-'));
+    for (let i = 0; i < 400; i++) writeFileSync(path.join(dir, `f${i}.py`), `def f${i}(x):\n    return x * ${i}\n`.repeat(30));
+    const out = path.join(dir, 'partial.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), 'profile', '--model', modelDir, '--dataset', `py=${dir}`, '--json', out, '--max-tokens', '32'], { cwd: ROOT });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/\[py\] [1-9]\d*\/400 texts/.test(stderr)) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    const results = JSON.parse(readFileSync(out, 'utf8')) as ProfileResults;
+    validator('profile-v1.schema.json')(results);
+    const ds = results.datasets[0];
+    assert.equal(ds.partial, true);
+    assert.ok(ds.texts > 0 && ds.texts < 400, `texts ${ds.texts}`);
+    assert.ok(ds.layers.every((l) => l.absMean.n === ds.texts));
+    assert.match(stderr, /cancelled: the results above hold the texts finished before the interrupt/);
   });
 
   it('downloads a Hub model once into the cache, then profiles from the cache', async () => {

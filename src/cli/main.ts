@@ -3,6 +3,7 @@
  * Progress goes to stderr, tables and JSON to stdout; exit 0 on success, non-zero with a one-line reason.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PROFILE_OPTIONS, type DatasetInput, type LoadOptions } from '../core/api';
@@ -87,6 +88,8 @@ export function buildProgram(signal: AbortSignal): Command {
         if (names.has(d.name)) throw new UsageError(`Two datasets are named '${d.name}'; give each a distinct name=path.`);
         names.add(d.name);
       }
+      // A mistyped dataset path fails now, not after the model has loaded.
+      for (const d of datasets) if (!existsSync(d.path)) throw new UsageError(`Dataset '${d.name}': ${d.path} does not exist.`);
       const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path}`);
       const profiler = await LayerProfiler.open(spec, loadOptions(o, signal, !!o.quiet));

@@ -86,7 +86,8 @@ export function buildFeeds(plan: FeedPlan, batch: Batch): Record<string, ort.Ten
         break;
       }
       case 'use_cache_branch':
-        feeds[input.name] = new ort.Tensor('bool', new Uint8Array(input.shape.length ? 1 : 1), input.shape.length ? [1] : []);
+        // false: the merged decoder's branch without a cache (the profiler always starts from scratch).
+        feeds[input.name] = new ort.Tensor('bool', new Uint8Array(1), input.shape.length ? [1] : []);
         break;
       case 'logits_to_keep':
         feeds[input.name] = new ort.Tensor(input.type, input.type === 'int32' ? Int32Array.from([1]) : BigInt64Array.from([1n]), input.shape.length ? [1] : []);
