@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { MODEL_STYLES, type ModelStyle } from './modelgen/types';
-import { inspectModel, LayerProfiler, splitWindows } from '../src/core/profiler';
+import { inspectModel, LayerProfiler, MAX_TOKEN_VIEW, ProfileCancelledError, splitWindows } from '../src/core/profiler';
 import { meanStd, referenceSubstepStats, referenceTextStats, relClose } from './support/reference';
 import type { WindowProbeValues } from '../src/core/runtime/probedSession';
 
@@ -119,6 +119,26 @@ describe('engine on generated models', function () {
         assert.ok(relClose(stats.layers[l].absMean, ref.absMean[l], 1e-4));
         assert.ok(relClose(stats.layers[l].l2, ref.l2[l], 1e-4));
       }
+    } finally {
+      await profiler.dispose();
+    }
+  });
+
+  it('a huge selection keeps per-token values for its first tokens only, and statistics for all', async () => {
+    const m = await ensureModel('optimum-llama');
+    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir });
+    try {
+      const text = TEXTS.join('\n').repeat(40);
+      const total = (await profiler.getTokenizer()).encode(text).ids.length;
+      assert.ok(total > MAX_TOKEN_VIEW);
+      const { stats, tokens } = await profiler.profileText(text, { maxTokens: 256, batchSize: 4 });
+      assert.equal(stats.tokens, total);
+      assert.equal(tokens.totalTokens, total);
+      assert.equal(tokens.tokens.length, MAX_TOKEN_VIEW);
+      for (const row of tokens.absMean) assert.equal(row.length, MAX_TOKEN_VIEW);
+      assert.equal(tokens.offsets!.length, MAX_TOKEN_VIEW);
+      const aborted = AbortSignal.abort();
+      await assert.rejects(profiler.profileText(text, { maxTokens: 256, batchSize: 4 }, aborted), ProfileCancelledError);
     } finally {
       await profiler.dispose();
     }

@@ -107,27 +107,37 @@ export class LayerProfiler {
     return out;
   }
 
-  /** Profiles one text (an editor selection) and keeps its per-token values for the heatmap. */
-  async profileText(text: string, opts: ProfileOptions): Promise<{ stats: TextStats; tokens: TokenProfile }> {
+  /**
+   * Profiles one text (an editor selection) and keeps per-token values for the heatmap and the
+   * editor: for its first MAX_TOKEN_VIEW tokens, so a huge selection cannot bloat stored state
+   * (its statistics still pool every token). Cancellable between batches.
+   */
+  async profileText(text: string, opts: ProfileOptions, signal?: AbortSignal): Promise<{ stats: TextStats; tokens: TokenProfile }> {
     const tokenizer = await this.getTokenizer();
     const { ids, tokens } = tokenizer.encode(text);
     if (ids.length === 0) throw new EmptyTextError('The text has no tokens to profile.');
     const windows = splitWindows(ids, this.windowLength(opts));
-    const values = await this.runWindows(windows, opts.batchSize, tokenizer.padId);
     const acc = new TextAccumulator(this.numLayers, this.session.substepKinds);
     const L = this.numLayers;
+    const kept = Math.min(ids.length, MAX_TOKEN_VIEW);
     const absMean: number[][] = Array.from({ length: L }, () => []);
     const l2: number[][] = Array.from({ length: L }, () => []);
-    for (const v of values) {
-      feedWindow(acc, v, L);
-      for (let t = 0; t < v.tokens; t++) {
-        for (let l = 0; l < L; l++) {
-          absMean[l].push(v.absMean[t * L + l]);
-          l2[l].push(v.l2[t * L + l]);
+    let seen = 0;
+    for (let i = 0; i < windows.length; i += opts.batchSize) {
+      if (signal?.aborted) throw new ProfileCancelledError();
+      for (const v of await this.session.run(windows.slice(i, i + opts.batchSize), tokenizer.padId)) {
+        feedWindow(acc, v, L);
+        for (let t = 0; t < v.tokens && seen + t < kept; t++) {
+          for (let l = 0; l < L; l++) {
+            absMean[l].push(v.absMean[t * L + l]);
+            l2[l].push(v.l2[t * L + l]);
+          }
         }
+        seen += v.tokens;
       }
     }
-    return { stats: acc.finish(), tokens: { tokens, offsets: tokenOffsets(tokenizer.decode, ids, text), absMean, l2 } };
+    const offsets = tokenOffsets(tokenizer.decode, ids.slice(0, kept), text);
+    return { stats: acc.finish(), tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
   }
 
   /**
@@ -226,6 +236,16 @@ export class LayerProfiler {
 }
 
 export class EmptyTextError extends Error {}
+
+export class ProfileCancelledError extends Error {
+  constructor() {
+    super('Profiling was cancelled.');
+    this.name = 'AbortError';
+  }
+}
+
+/** Tokens of a profiled selection kept per token (heatmap, editor shading). */
+export const MAX_TOKEN_VIEW = 4096;
 
 /** Resolves, reads and analyzes a model: everything but the session. */
 async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {

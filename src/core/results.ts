@@ -113,4 +113,6 @@ export interface TokenProfile {
   offsets?: ([number, number] | null)[];
   absMean: number[][];
   l2: number[][];
+  /** Set when the text had more tokens than the per-token view keeps (the first ones are kept). */
+  totalTokens?: number;
 }

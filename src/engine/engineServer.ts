@@ -64,7 +64,7 @@ export class EngineServer {
       case 'profileText': {
         const { label, text, options } = req.params as EngineRequest<'profileText'>['params'];
         const profiler = this.requireProfiler();
-        const { stats, tokens } = await profiler.profileText(text, options);
+        const { stats, tokens } = await profiler.profileText(text, options, signal);
         const moments = emptyDatasetMoments(profiler.numLayers, profiler.session.substepKinds);
         addText(moments, stats);
         const dataset: DatasetResult = { name: label, texts: 1, tokens: stats.tokens, skipped: [], moments, layers: summarizeLayers(moments) };

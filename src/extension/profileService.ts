@@ -154,7 +154,8 @@ export class ProfileService {
       );
       const key = modelKey(s.model);
       await this.store.putDataset(key, { schema: 'layer-profiler/profile@1', model: opened.model, runtime: opened.runtime, settings: { maxTokens: s.maxTokens, batchSize: s.batchSize, maxFileBytes: s.maxFileBytes } }, dataset);
-      await this.store.setHeatmap(key, { label, profile: tokens });
+      const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
+      await this.store.setHeatmap(key, { label: shown, profile: tokens });
       return dataset;
     });
   }
