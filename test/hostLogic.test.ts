@@ -4,6 +4,7 @@ import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { modelKey, readSettings } from '../src/extension/settings';
 import { parseHostMessage, parseViewMessage, PROTOCOL_VERSION } from '../src/shared/protocol';
 import { reactionScores } from '../src/shared/tokenReaction';
+import { throttled } from '../src/engine/throttle';
 import type { DatasetResult, ProfileResults } from '../src/core/results';
 import { emptyDatasetMoments, addText, summarizeLayers } from '../src/core/stats/datasetStats';
 
@@ -79,6 +80,14 @@ describe('host logic', () => {
   it('scores token reactions per layer-relative value', () => {
     const scores = reactionScores({ tokens: ['a', 'b', 'c'], absMean: [[1, 2, 4], [10, 0, 5]], l2: [] });
     assert.deepEqual(scores, [(0.25 + 1) / 2, (0.5 + 0) / 2, (1 + 0.5) / 2]);
+  });
+
+  it('throttles download progress to a few reports a second, keeping each file\'s first and last', () => {
+    const sent: number[] = [];
+    const report = throttled(1000, (p) => sent.push(p.bytesDone));
+    for (let b = 0; b <= 100; b += 10) report({ file: 'a.onnx', bytesDone: b, bytesTotal: 100 });
+    report({ file: 'b.onnx', bytesDone: 5, bytesTotal: 50 });
+    assert.deepEqual(sent, [0, 100, 5]);
   });
 
   it('validates webview and host messages', () => {

@@ -5,6 +5,7 @@
 import type { DatasetResult } from '../core/results';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import { addText, emptyDatasetMoments, summarizeLayers } from '../core/stats/datasetStats';
+import { throttled } from './throttle';
 import type { EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
 
 export class EngineServer {
@@ -42,7 +43,8 @@ export class EngineServer {
         if (!this.profiler || this.profilerKey !== key) {
           await this.profiler?.dispose();
           this.profiler = undefined;
-          this.profiler = await LayerProfiler.open(spec, { ...options, signal, onDownloadProgress: (progress) => this.send({ kind: 'download', id: req.id, progress }) });
+          const report = throttled(250, (progress: DownloadProgress) => this.send({ kind: 'download', id: req.id, progress }));
+          this.profiler = await LayerProfiler.open(spec, { ...options, signal, onDownloadProgress: report });
           this.profilerKey = key;
         }
         const opened: OpenedModel = { inspect: this.profiler.inspect(), model: this.profiler.modelInfo(), runtime: this.profiler.runtimeInfo() };
