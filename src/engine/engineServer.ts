@@ -43,7 +43,7 @@ export class EngineServer {
         if (!this.profiler || this.profilerKey !== key) {
           await this.profiler?.dispose();
           this.profiler = undefined;
-          const report = throttled(250, (progress: DownloadProgress) => this.send({ kind: 'download', id: req.id, progress }));
+          const report = throttled(250, (progress) => this.send({ kind: 'download', id: req.id, progress }));
           this.profiler = await LayerProfiler.open(spec, { ...options, signal, onDownloadProgress: report });
           this.profilerKey = key;
         }
