@@ -216,6 +216,10 @@ describe('engine on generated models', function () {
       assert.ok(step.value.texts >= 5 && step.value.texts <= 10, `texts ${step.value.texts}`);
       assert.equal(step.value.layers.length, m.numLayers);
       for (const l of step.value.layers) assert.equal(l.absMean.n, step.value.texts);
+      // Tokens count only the texts in the statistics, not windows of texts left unfinished.
+      const tok = await profiler.getTokenizer();
+      const perText = texts.map((t) => tok.encode(t.text).ids.length);
+      assert.equal(step.value.tokens, perText.slice(0, step.value.texts).reduce((a, b) => a + b, 0));
     } finally {
       await profiler.dispose();
     }

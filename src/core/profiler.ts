@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
-import { collectFiles, readTextFile } from './dataset/collect';
+import { collectFiles, readTextFile, type ReadResult } from './dataset/collect';
 import { analyzeModel, instrumentModel } from './graph/instrument';
 import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
@@ -154,6 +154,8 @@ export class LayerProfiler {
     const progress: ProfileProgress = { dataset: input.name, textsDone: 0, textsTotal: sources.length, tokensDone: 0, elapsedMs: 0 };
     let lastReport = 0;
     let partial = false;
+    /** Tokens of the texts that made it into the statistics (a cancelled run drops unfinished ones). */
+    let datasetTokens = 0;
 
     interface Pending {
       label: string;
@@ -170,6 +172,7 @@ export class LayerProfiler {
           progress.tokensDone += values[i].tokens;
           if (--item.text.remaining === 0) {
             addText(moments, item.text.acc.finish());
+            datasetTokens += item.text.acc.tokenCount;
             progress.textsDone += 1;
             progress.current = item.text.label;
           }
@@ -188,7 +191,14 @@ export class LayerProfiler {
         progress.textsTotal -= 1;
         continue;
       }
-      const ids = tokenizer.encode(text.text).ids;
+      let ids: number[];
+      try {
+        ids = tokenizer.encode(text.text).ids;
+      } catch (err) {
+        skipped.push({ path: source.label, reason: `the tokenizer failed on it: ${(err as Error).message}` });
+        progress.textsTotal -= 1;
+        continue;
+      }
       if (ids.length === 0) {
         skipped.push({ path: source.label, reason: 'no tokens' });
         progress.textsTotal -= 1;
@@ -210,7 +220,7 @@ export class LayerProfiler {
       name: input.name,
       ...(input.paths?.length ? { source: input.paths.join(', ') } : {}),
       texts: moments.layers[0]?.mean.n ?? 0,
-      tokens: progress.tokensDone,
+      tokens: datasetTokens,
       skipped,
       moments,
       layers: summarizeLayers(moments),
@@ -218,8 +228,8 @@ export class LayerProfiler {
     };
   }
 
-  private async datasetSources(input: DatasetInput, skipped: SkippedFile[]): Promise<{ label: string; read: () => Promise<{ ok: true; text: string } | { ok: false; reason: string }> }[]> {
-    const sources: { label: string; read: () => Promise<{ ok: true; text: string } | { ok: false; reason: string }> }[] = [];
+  private async datasetSources(input: DatasetInput, skipped: SkippedFile[]): Promise<{ label: string; read: () => Promise<ReadResult> }[]> {
+    const sources: { label: string; read: () => Promise<ReadResult> }[] = [];
     for (const t of input.texts ?? []) sources.push({ label: t.label, read: async () => (t.text.trim() ? { ok: true, text: t.text } : { ok: false, reason: 'empty text' }) });
     if (input.paths?.length) {
       const maxFileBytes = input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
