@@ -37,7 +37,7 @@ const out = `layer-profiler-${target}-${version}.vsix`;
 try {
   execFileSync(
     process.execPath,
-    ['node_modules/@vscode/vsce/vsce', 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '--out', out],
+    ['node_modules/@vscode/vsce/vsce', 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--out', out],
     { stdio: 'inherit' },
   );
 } finally {
