@@ -53,6 +53,17 @@ function maxRelDiff(a: Float64Array, b: Float64Array): number {
   return worst;
 }
 
+/** ||a - b|| / ||b||. */
+function relL2Diff(a: Float64Array, b: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
 function allNodes(graph: onnx.IGraphProto): onnx.INodeProto[] {
   const out: onnx.INodeProto[] = [];
   for (const n of graph.node ?? []) {
@@ -92,6 +103,10 @@ describe('modelgen', function () {
 
         const branches = model.inputs.some((i) => i.role === 'use_cache_branch') ? [false, true] : [false];
         const tol = model.dtype === 'float16' ? 1e-2 : 1e-4;
+        // Dynamic quantization scales activations per tensor, so batch companions (and padding)
+        // move the scale: batched and alone agree only up to the quantization step, as a whole.
+        const dynamic = model.style === 'quantized-dynamic';
+        const compare = dynamic ? relL2Diff : maxRelDiff;
         for (const useCacheBranch of branches) {
           const batch = await session.run(makeFeeds(model, [long, short], { useCacheBranch }));
           for (const name of model.outputs) {
@@ -102,8 +117,8 @@ describe('modelgen', function () {
           assert.deepEqual(main.dims.slice(0, 2), [2, long.length]);
           for (const [b, ids] of [long, short].entries()) {
             const alone = (await session.run(makeFeeds(model, [ids], { useCacheBranch })))[model.mainOutput];
-            const diff = maxRelDiff(rows(main, b, ids.length), rows(alone, 0, ids.length));
-            assert.ok(diff <= tol, `${c.label} row ${b} (use_cache_branch=${useCacheBranch}): batched differs from alone by ${diff}`);
+            const diff = compare(rows(main, b, ids.length), rows(alone, 0, ids.length));
+            assert.ok(diff <= (dynamic ? 0.05 : tol), `${c.label} row ${b} (use_cache_branch=${useCacheBranch}): batched differs from alone by ${diff}`);
           }
         }
       });

@@ -16,7 +16,7 @@ import { describeModelDtype, embeddingRows } from './onnx/modelFacts';
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
 import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
-import { ProbedSession, type WindowProbeValues } from './runtime/probedSession';
+import { ProbedSession, quantizesActivationsPerTensor, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { TextAccumulator, type TextStats } from './stats/textStats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
@@ -266,6 +266,7 @@ async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ res
   const model = lifted?.model ?? file;
   const spine = analyzeModel(model, { postNorm: isPostNormType(resolved.config?.modelType) });
   if (lifted) spine.notes.unshift(lifted.note);
+  if (quantizesActivationsPerTensor(model)) spine.notes.push('activations are quantized per tensor at run time: windows run one at a time, so a text\'s numbers never depend on its batch');
   checkLayerCount(spine.layers.length, resolved.config, model.path);
   return { resolved, model, spine };
 }

@@ -12,6 +12,7 @@ export const MODEL_STYLES = [
   'neox-parallel',
   'merged-if',
   'quantized',
+  'quantized-dynamic',
 ] as const;
 
 /** An exporter's way of writing a transformer graph (see README.md in this folder). */

@@ -51,6 +51,11 @@ export async function createOrtSession(bytes: Uint8Array, model: OnnxModelFile, 
   return ort.InferenceSession.create(bytes, options);
 }
 
+/** Whether activations are quantized at run time with one scale per tensor (onnxruntime's dynamic quantization). */
+export function quantizesActivationsPerTensor(model: OnnxModelFile): boolean {
+  return (model.graph.node ?? []).some((n) => n.opType === 'DynamicQuantizeLinear');
+}
+
 export class ProbedSession {
   readonly plan: FeedPlan;
   private readonly fetches: string[];
@@ -60,6 +65,11 @@ export class ProbedSession {
     readonly numLayers: number,
     readonly substepKinds: SubstepKind[],
     private readonly raw: boolean,
+    /**
+     * Windows run one at a time: dynamically quantized activations take one scale per tensor, so
+     * in a batch a text's numbers would depend on its companions and on the padding.
+     */
+    readonly oneWindowAtATime: boolean,
   ) {
     this.plan = planFeeds(session.inputMetadata);
     this.fetches = [...Object.values(PROBE_OUTPUTS)];
@@ -70,7 +80,7 @@ export class ProbedSession {
 
   static async create(model: OnnxModelFile, instrumented: InstrumentedModel, settings: SessionSettings, raw = false): Promise<ProbedSession> {
     const session = await createOrtSession(instrumented.bytes, model, settings);
-    return new ProbedSession(session, instrumented.spine.layers.length, instrumented.probes.substepKinds, raw);
+    return new ProbedSession(session, instrumented.spine.layers.length, instrumented.probes.substepKinds, raw, quantizesActivationsPerTensor(model));
   }
 
   /** Longest window the graph accepts, if it fixes the sequence length. */
@@ -79,6 +89,15 @@ export class ProbedSession {
   }
 
   async run(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
+    if (this.oneWindowAtATime && windows.length > 1) {
+      const out: WindowProbeValues[] = [];
+      for (const w of windows) out.push(...(await this.runBatch([w], padId)));
+      return out;
+    }
+    return this.runBatch(windows, padId);
+  }
+
+  private async runBatch(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
     const longest = Math.max(...windows.map((w) => w.length));
     const length = this.plan.fixedSequenceLength ?? longest;
     const feeds = buildFeeds(this.plan, { ids: windows, length, padId });

@@ -6,9 +6,11 @@ import { quantize4, quantize8 } from './quantize';
 
 /**
  * How a weight is stored: `q8u` per-tensor uint8 with zero point, `q8s` per-output-channel int8
- * (both DequantizeLinear -> MatMul), `q4` com.microsoft MatMulNBits with 4-bit blocks.
+ * (both DequantizeLinear -> MatMul), `q4` com.microsoft MatMulNBits with 4-bit blocks, `q8d`
+ * onnxruntime's dynamic quantization as in transformers.js's default `model_quantized.onnx`
+ * (DynamicQuantizeLinear on the activation, MatMulInteger, Cast, rescale by the two scales).
  */
-export type Quant = 'none' | 'q8u' | 'q8s' | 'q4';
+export type Quant = 'none' | 'q8u' | 'q8s' | 'q4' | 'q8d';
 
 export interface LinearSpec {
   /** Hugging Face parameter name; seeds the values. */
@@ -48,6 +50,18 @@ export function linear(s: Scope, w: Weights, x: string, spec: LinearSpec): strin
       outputs: outputs(matmulName),
       attrs: [attr.int('K', spec.inDim), attr.int('N', spec.outDim), attr.int('bits', 4), attr.int('block_size', Q4_BLOCK_SIZE)],
     });
+  } else if (quant === 'q8d') {
+    const q = quantize8(w.values(spec.param, spec.inDim * spec.outDim, spec.std), spec.inDim, spec.outDim, false, false);
+    const qw = s.g.initializer(rawTensor(`${weightName}_quantized`, 'uint8', dims, q.data));
+    const wScale = s.g.initializer(floatTensor(`${weightName}_scale`, q.scale, [], 'float32'));
+    const wZp = s.g.initializer(rawTensor(`${weightName}_zero_point`, 'uint8', [], q.zeroPoint));
+    const base = s.g.peekNodeName(`${s.prefix}/MatMul`);
+    const [xq, xScale, xZp] = [`${base}_quant_x`, `${base}_quant_x_scale`, `${base}_quant_x_zero_point`];
+    s.g.op('DynamicQuantizeLinear', `${base}_QuantizeLinear`, [x], { outputs: [xq, xScale, xZp] });
+    const product = s.g.op('MatMulInteger', `${base}_quant`, [xq, qw, xZp, wZp], { outputs: [`${base}_output_quantized`] });
+    const asFloat = s.g.op('Cast', `${base}_output_quantized_cast`, [product], { outputs: [`${base}_output_quantized_cast_output`], attrs: [attr.int('to', 1)] });
+    const scale = s.g.op('Mul', `${base}_scales_mul`, [xScale, wScale], { outputs: [`${base}_scales_mul_output`] });
+    y = s.g.op('Mul', `${base}_output_scale_mul`, [asFloat, scale], { outputs: outputs(base) });
   } else {
     const signed = quant === 'q8s';
     const q = quantize8(w.values(spec.param, spec.inDim * spec.outDim, spec.std), spec.inDim, spec.outDim, signed, signed);

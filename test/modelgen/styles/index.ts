@@ -26,5 +26,7 @@ export function buildStyle(style: ModelStyle, o: GenOptions, rng: WeightRandom):
       return buildMergedIf(o, rng);
     case 'quantized':
       return buildOptimumLlama(o, rng, { opset: 14, quantized: true });
+    case 'quantized-dynamic':
+      return buildOptimumLlama(o, rng, { opset: 14, quantized: false, dynamic8: true });
   }
 }

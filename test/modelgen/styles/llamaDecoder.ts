@@ -22,6 +22,8 @@ export interface LlamaVariant {
   dtype: FloatType;
   /** transformers.js-style mixed quantization: 8-bit QDQ attention and head, 4-bit MatMulNBits MLP. */
   quantized: boolean;
+  /** Instead: every linear layer dynamically quantized to 8 bits (transformers.js's q8 file). */
+  dynamic8?: boolean;
 }
 
 export interface LlamaIo {
@@ -46,7 +48,7 @@ const QUANT: Record<string, Quant> = { q_proj: 'q8u', k_proj: 'q8s', v_proj: 'q8
 export function buildLlamaDecoder(g: GraphBuilder, w: Weights, o: GenOptions, v: LlamaVariant, io: LlamaIo): LlamaResult {
   const { hidden, heads, intermediate } = o;
   const headDim = hidden / heads;
-  const quant = (proj: string): Quant => (v.quantized ? QUANT[proj] : 'none');
+  const quant = (proj: string): Quant => (v.dynamic8 ? 'q8d' : v.quantized ? QUANT[proj] : 'none');
   const model = g.scope('/model');
 
   const embedTable = w.normal('model.embed_tokens.weight', [o.vocabSize, hidden], 1.0);
