@@ -49,6 +49,13 @@ describe('real-exporter models', function () {
           const textB = ids(2, Math.max(1, len - 2));
           const windows = [textA.slice(0, len), textA.slice(len), textB];
           const values = await profiler.runWindows(windows, 3);
+          // Batched with padding equals each window run alone.
+          const alone = await profiler.runWindows(windows, 1);
+          values.forEach((v, w) => {
+            for (let i = 0; i < v.absMean.length; i++) {
+              assert.ok(relClose(v.absMean[i], alone[w].absMean[i], c.rel, 1e-6), `window ${w} value ${i}: batched ${v.absMean[i]} vs alone ${alone[w].absMean[i]}`);
+            }
+          });
           const acc = new TextAccumulator(c.layers, profiler.session.substepKinds);
           for (const v of values.slice(0, 2)) {
             const L = c.layers;
