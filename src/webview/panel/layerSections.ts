@@ -16,7 +16,7 @@ export const LAYER_SECTIONS: readonly LayerSectionSpec[] = [
   {
     id: 'absMean',
     title: 'How much does each layer change the residual stream?',
-    explanation: 'Mean over texts of each text’s average |change| made by the layer; bars show ± one standard deviation across texts.',
+    explanation: 'Mean over texts of each text’s average |resid_post − resid_pre| over its tokens and hidden units: the change block i makes to the residual stream. Bars show ± one standard deviation across texts.',
     chart: { yTitle: 'absolute mean of layer delta', errorName: 'std', fromZero: true },
     data: (s) => layerChart(s, 'absMean', 'std'),
     table: { caption: 'Absolute mean of the layer delta per layer, ± standard deviation across texts', value: 'abs mean', error: 'std' },
