@@ -130,7 +130,7 @@ class SpineWalker {
   walk(first: ResidualStep, postNormHint: boolean | undefined): ResidualStep[] {
     const steps = [first];
     let current = first;
-    let previousStream: string | undefined;
+    // Bounded: a graph of residual steps larger than any real model means a walk gone wrong.
     for (let guard = 0; guard < 4096; guard++) {
       const sources = this.sourcesFor(current.streamOut, current.streamIn);
       const candidate = this.earliest(this.candidates(current.streamOut, sources, current.node));
@@ -138,8 +138,7 @@ class SpineWalker {
       const parallel =
         !this.dependsThroughMatmul(candidate.branch, this.sourcesFor(current.streamOut)) &&
         this.dependsThroughMatmul(candidate.branch, this.sourcesFor(current.streamIn), current.node);
-      previousStream = current.streamOut;
-      current = this.makeStep(candidate, previousStream, current.streamIn, parallel);
+      current = this.makeStep(candidate, current.streamOut, current.streamIn, parallel);
       steps.push(current);
     }
     if (postNormHint && !this.postNorm) this.notes.push('config suggests a post-norm model but the graph reads as pre-norm');
