@@ -144,6 +144,26 @@ describe('engine on generated models', function () {
     }
   });
 
+  for (const style of ['optimum-llama', 'genai-fused'] as const) {
+    it(`${style}: decoding token by token through the KV cache gives the full pass's numbers`, async () => {
+      const m = await ensureModel(style);
+      const full = await LayerProfiler.open({ kind: 'local', path: m.dir });
+      const stepwise = await LayerProfiler.open({ kind: 'local', path: m.dir }, { incremental: true });
+      try {
+        assert.equal(stepwise.session.decodesTokenByToken, true);
+        assert.equal(full.session.decodesTokenByToken, false);
+        const opts = { maxTokens: 24, batchSize: 2 };
+        const a = (await full.profileText(TEXTS[1], opts)).tokens.absMean;
+        const b = (await stepwise.profileText(TEXTS[1], opts)).tokens.absMean;
+        const rel = tolerance(style) * 10;
+        a.forEach((row, l) => row.forEach((v, t) => assert.ok(relClose(v, b[l][t], rel, 1e-5), `${style} layer ${l} token ${t}: ${v} vs ${b[l][t]}`)));
+      } finally {
+        await full.dispose();
+        await stepwise.dispose();
+      }
+    });
+  }
+
   it('fp16 export agrees with the fp32 export of the same weights', async () => {
     const fp32 = await ensureModel('optimum-llama');
     const fp16 = await ensureModel('optimum-llama', { fp16: true });

@@ -12,10 +12,11 @@ import { TextAccumulator } from '../src/core/stats/textStats';
 
 const root = process.env.LAYER_PROFILER_TEST_MODELS;
 
-const CASES = [
+const CASES: { file: string; layers: number; vocab: number; rel: number; maxTokens?: number }[] = [
   { file: 'ort-genai-tiny-random-llama-fp16/model.onnx', layers: 2, vocab: 32000, rel: 2e-3 },
   { file: 'ort-genai-tiny-random-gpt2-fp32/past.onnx', layers: 5, vocab: 1000, rel: 1e-4 },
-  { file: 'ort-testdata/gpt2_past.onnx', layers: 12, vocab: 20, rel: 1e-4 },
+  // Takes one token per run (decoded through its cache) and has 8 positions.
+  { file: 'ort-testdata/gpt2_past.onnx', layers: 12, vocab: 20, rel: 1e-4, maxTokens: 8 },
   { file: 'ort-testdata/bert_toy_optimized.onnx', layers: 5, vocab: 99, rel: 1e-3 },
   { file: 'ort-testdata/TFBertForQuestionAnswering.onnx', layers: 24, vocab: 20, rel: 1e-3 },
 ];
@@ -42,7 +43,7 @@ describe('real-exporter models', function () {
       it('in-graph probes equal float64 statistics of the raw residuals', async () => {
         const profiler = await LayerProfiler.open({ kind: 'local', path: path.join(root!, c.file) }, { raw: true });
         try {
-          const len = Math.min(9, profiler.windowLength({ maxTokens: 9, batchSize: 2 }));
+          const len = profiler.windowLength({ maxTokens: c.maxTokens ?? 9, batchSize: 2 });
           const ids = (seed: number, n: number) => Array.from({ length: n }, (_, i) => (seed * 7 + i * 13) % c.vocab);
           // One text of two windows, batched with a shorter text (so padding is present).
           const textA = ids(1, len > 1 ? len * 2 - 1 : 2);
@@ -77,6 +78,23 @@ describe('real-exporter models', function () {
           await profiler.dispose();
         }
       });
+    });
+  }
+
+  for (const file of ['ort-genai-tiny-random-llama-fp16/model.onnx', 'ort-genai-tiny-random-gpt2-fp32/past.onnx']) {
+    it(`${file}: token-by-token decoding through its cache matches the full pass`, async () => {
+      const spec = { kind: 'local' as const, path: path.join(root!, file) };
+      const full = await LayerProfiler.open(spec);
+      const stepwise = await LayerProfiler.open(spec, { incremental: true });
+      try {
+        const ids = [[5, 9, 2, 7, 11, 3, 8]];
+        const [a] = await full.runWindows(ids, 1);
+        const [b] = await stepwise.runWindows(ids, 1);
+        for (let i = 0; i < a.absMean.length; i++) assert.ok(relClose(a.absMean[i], b.absMean[i], 5e-3, 1e-5), `value ${i}: ${a.absMean[i]} vs ${b.absMean[i]}`);
+      } finally {
+        await full.dispose();
+        await stepwise.dispose();
+      }
     });
   }
 

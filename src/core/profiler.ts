@@ -28,6 +28,8 @@ export interface OpenOptions extends LoadOptions {
   raw?: boolean;
   /** Let ORT's worker threads spin between runs (its default; benchmarks turn it off). */
   allowSpinning?: boolean;
+  /** Decode token by token through the KV cache (automatic where the graph takes one token per run). */
+  incremental?: boolean;
 }
 
 export class LayerProfiler {
@@ -46,7 +48,8 @@ export class LayerProfiler {
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
     const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
     const instrumented = instrumentModel(model, spine, { raw: opts.raw });
-    const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning }, opts.raw);
+    const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental }, opts.raw);
+    if (session.decodesTokenByToken) spine.notes.push('texts are decoded token by token through the KV cache (the graph takes one token per run, or this was asked for)');
     return new LayerProfiler(spec, resolved, modelFacts(spec, resolved, model, spine), spine, session, opts.threads ?? 0);
   }
 
@@ -95,9 +98,9 @@ export class LayerProfiler {
     return this.tokenizer;
   }
 
-  /** Window length: the configured maximum, or less where the graph fixes its sequence length. */
+  /** Window length: the configured maximum, or less where the graph fixes its sequence length or the config its positions. */
   windowLength(opts: ProfileOptions): number {
-    return Math.max(1, Math.min(opts.maxTokens, this.session.fixedSequenceLength ?? Infinity));
+    return Math.max(1, Math.min(opts.maxTokens, this.session.fixedSequenceLength ?? Infinity, this.resolved.config?.maxPositions ?? Infinity));
   }
 
   /** Runs token windows in batches and returns each window's per-token probe values. */

@@ -19,6 +19,8 @@ export interface ModelConfig {
   numLayers?: number;
   hiddenSize?: number;
   vocabSize?: number;
+  /** Longest sequence the model's positions cover, when the config says. */
+  maxPositions?: number;
 }
 
 export class ModelNotFoundError extends Error {}
@@ -79,6 +81,7 @@ export async function readModelConfig(folder: string): Promise<ModelConfig | und
       numLayers: num(text.num_hidden_layers) ?? num(text.n_layer) ?? num(text.num_layers),
       hiddenSize: num(text.hidden_size) ?? num(text.n_embd) ?? num(text.d_model),
       vocabSize: num(text.vocab_size),
+      maxPositions: num(text.max_position_embeddings) ?? num(text.n_positions) ?? num(text.n_ctx),
     };
   }
   const genai = await readJson(path.join(folder, 'genai_config.json'));
@@ -92,6 +95,7 @@ export async function readModelConfig(folder: string): Promise<ModelConfig | und
     numLayers: num(decoder.num_hidden_layers),
     hiddenSize: num(decoder.hidden_size) ?? (heads && headSize ? heads * headSize : undefined),
     vocabSize: num(m.vocab_size),
+    maxPositions: num(m.context_length),
   };
 }
 

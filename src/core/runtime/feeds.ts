@@ -130,3 +130,30 @@ function emptyData(type: ort.Tensor.Type): ort.Tensor.DataType {
       return new Float32Array(0);
   }
 }
+
+/**
+ * Inputs for one step of token-by-token decoding: a single token at `position`, the cache the
+ * previous step returned (empty at the start), a mask over everything seen so far.
+ */
+export function buildStepFeeds(plan: FeedPlan, step: { id: number; position: number; past?: Record<string, ort.Tensor> }): Record<string, ort.Tensor> {
+  const feeds = buildFeeds(plan, { ids: [[step.id]], length: 1, padId: 0 });
+  for (const input of plan.inputs) {
+    if (input.role === 'attention_mask') feeds[input.name] = intTensor(input.type, 1, step.position + 1, () => 1);
+    if (input.role === 'position_ids') feeds[input.name] = intTensor(input.type, 1, 1, () => step.position);
+    if (input.role === 'past' && step.past?.[input.name]) feeds[input.name] = step.past[input.name];
+  }
+  return feeds;
+}
+
+/** For each cache input, the output that returns its next value (past_key_values.N.key -> present.N.key, past_N -> present_N). */
+export function presentOutputs(plan: FeedPlan, outputNames: readonly string[]): Map<string, string> | undefined {
+  const pairs = new Map<string, string>();
+  const outputs = new Set(outputNames);
+  for (const input of plan.inputs.filter((i) => i.role === 'past')) {
+    const candidates = [input.name.replace('past_key_values', 'present'), input.name.replace(/^past/, 'present'), input.name.replace('past', 'present')];
+    const found = candidates.find((c) => outputs.has(c));
+    if (!found) return undefined;
+    pairs.set(input.name, found);
+  }
+  return pairs.size ? pairs : undefined;
+}

@@ -9,13 +9,18 @@ import type { InstrumentedModel } from '../graph/instrument';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
-import { buildFeeds, planFeeds, type FeedPlan } from './feeds';
+import { buildFeeds, buildStepFeeds, planFeeds, presentOutputs, type FeedPlan } from './feeds';
 
 export interface SessionSettings {
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's worker threads spin after a run by default; side-by-side benchmarks turn that off. */
   allowSpinning?: boolean;
+  /**
+   * Decode token by token through the KV cache. Automatic for graphs that take one token per run
+   * (old past-only exports); forcing it elsewhere checks that both ways give the same numbers.
+   */
+  incremental?: boolean;
 }
 
 export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
@@ -56,9 +61,32 @@ export function quantizesActivationsPerTensor(model: OnnxModelFile): boolean {
   return (model.graph.node ?? []).some((n) => n.opType === 'DynamicQuantizeLinear');
 }
 
+/** Joins per-token pieces (token-by-token decoding) into one window's values. */
+function concatWindows(parts: WindowProbeValues[]): WindowProbeValues {
+  const cat = (pick: (p: WindowProbeValues) => Float32Array) => {
+    const out = new Float32Array(parts.reduce((n, p) => n + pick(p).length, 0));
+    let at = 0;
+    for (const p of parts) (out.set(pick(p), at), (at += pick(p).length));
+    return out;
+  };
+  const first = parts[0];
+  return {
+    tokens: parts.reduce((n, p) => n + p.tokens, 0),
+    mean: cat((p) => p.mean),
+    absMean: cat((p) => p.absMean),
+    l2: cat((p) => p.l2),
+    residL2: cat((p) => p.residL2),
+    substeps: first.substeps.map((s, i) => ({ kind: s.kind, mean: cat((p) => p.substeps[i].mean), absMean: cat((p) => p.substeps[i].absMean), l2: cat((p) => p.substeps[i].l2) })),
+    ...(first.raw ? { raw: first.raw.map((_, k) => cat((p) => p.raw![k])) } : {}),
+    ...(first.rawMid ? { rawMid: first.rawMid.map((_, k) => cat((p) => p.rawMid![k])) } : {}),
+  };
+}
+
 export class ProbedSession {
   readonly plan: FeedPlan;
   private readonly fetches: string[];
+  /** Cache input -> present output, when windows are decoded token by token. */
+  private readonly cache: Map<string, string> | undefined;
 
   private constructor(
     readonly session: ort.InferenceSession,
@@ -70,8 +98,11 @@ export class ProbedSession {
      * in a batch a text's numbers would depend on its companions and on the padding.
      */
     readonly oneWindowAtATime: boolean,
+    incremental: boolean | undefined,
   ) {
     this.plan = planFeeds(session.inputMetadata);
+    const wanted = incremental ?? this.plan.fixedSequenceLength === 1;
+    this.cache = wanted ? presentOutputs(this.plan, session.outputNames) : undefined;
     this.fetches = [...Object.values(PROBE_OUTPUTS)];
     for (const kind of substepKinds) for (const stat of ['mean', 'absMean', 'l2'] as const) this.fetches.push(substepOutput(kind, stat));
     if (raw) for (let k = 0; k <= numLayers; k++) this.fetches.push(rawResidualOutput(k));
@@ -80,15 +111,24 @@ export class ProbedSession {
 
   static async create(model: OnnxModelFile, instrumented: InstrumentedModel, settings: SessionSettings, raw = false): Promise<ProbedSession> {
     const session = await createOrtSession(instrumented.bytes, model, settings);
-    return new ProbedSession(session, instrumented.spine.layers.length, instrumented.probes.substepKinds, raw, quantizesActivationsPerTensor(model));
+    return new ProbedSession(session, instrumented.spine.layers.length, instrumented.probes.substepKinds, raw, quantizesActivationsPerTensor(model), settings.incremental);
   }
 
-  /** Longest window the graph accepts, if it fixes the sequence length. */
+  /** Longest window the graph accepts, if it fixes the sequence length (decoding token by token lifts the limit). */
   get fixedSequenceLength(): number | undefined {
-    return this.plan.fixedSequenceLength;
+    return this.cache ? undefined : this.plan.fixedSequenceLength;
+  }
+
+  get decodesTokenByToken(): boolean {
+    return this.cache !== undefined;
   }
 
   async run(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
+    if (this.cache) {
+      const out: WindowProbeValues[] = [];
+      for (const w of windows) out.push(await this.runIncremental(w, this.cache));
+      return out;
+    }
     if (this.oneWindowAtATime && windows.length > 1) {
       const out: WindowProbeValues[] = [];
       for (const w of windows) out.push(...(await this.runBatch([w], padId)));
@@ -102,40 +142,37 @@ export class ProbedSession {
     const length = this.plan.fixedSequenceLength ?? longest;
     const feeds = buildFeeds(this.plan, { ids: windows, length, padId });
     const out = await this.session.run(feeds, this.fetches);
+    return windows.map((w, b) => this.extract(out, length, b, w.length));
+  }
+
+  /** One window decoded token by token, each step reading the cache the previous one returned. */
+  private async runIncremental(ids: number[], cache: Map<string, string>): Promise<WindowProbeValues> {
+    const steps: WindowProbeValues[] = [];
+    let past: Record<string, ort.Tensor> | undefined;
+    const fetches = [...this.fetches, ...cache.values()];
+    for (let t = 0; t < ids.length; t++) {
+      const out = await this.session.run(buildStepFeeds(this.plan, { id: ids[t], position: t, past }), fetches);
+      steps.push(this.extract(out, 1, 0, 1));
+      past = Object.fromEntries([...cache].map(([input, output]) => [input, out[output]]));
+    }
+    return concatWindows(steps);
+  }
+
+  /** Window `b`'s first `n` tokens of a run whose outputs are [batch, length, ...]. */
+  private extract(out: ort.InferenceSession.ReturnType, length: number, b: number, n: number): WindowProbeValues {
     const L = this.numLayers;
-    const take = (name: string, width: number) => (b: number, n: number) => {
-      const data = out[name].data as Float32Array;
-      return data.slice(b * length * width, (b * length + n) * width);
+    const take = (name: string, width = L) => (out[name].data as Float32Array).slice(b * length * width, (b * length + n) * width);
+    const hidden = (name: string) => out[name].dims[out[name].dims.length - 1];
+    return {
+      tokens: n,
+      mean: take(PROBE_OUTPUTS.mean),
+      absMean: take(PROBE_OUTPUTS.absMean),
+      l2: take(PROBE_OUTPUTS.l2),
+      residL2: take(PROBE_OUTPUTS.residL2),
+      substeps: this.substepKinds.map((kind) => ({ kind, mean: take(substepOutput(kind, 'mean')), absMean: take(substepOutput(kind, 'absMean')), l2: take(substepOutput(kind, 'l2')) })),
+      ...(this.raw ? { raw: Array.from({ length: L + 1 }, (_, k) => take(rawResidualOutput(k), hidden(rawResidualOutput(k)))) } : {}),
+      ...(this.raw && this.substepKinds.length > 1 ? { rawMid: Array.from({ length: L }, (_, k) => take(rawMidOutput(k), hidden(rawMidOutput(k)))) } : {}),
     };
-    return windows.map((w, b) => {
-      const n = w.length;
-      const values: WindowProbeValues = {
-        tokens: n,
-        mean: take(PROBE_OUTPUTS.mean, L)(b, n),
-        absMean: take(PROBE_OUTPUTS.absMean, L)(b, n),
-        l2: take(PROBE_OUTPUTS.l2, L)(b, n),
-        residL2: take(PROBE_OUTPUTS.residL2, L)(b, n),
-        substeps: this.substepKinds.map((kind) => ({
-          kind,
-          mean: take(substepOutput(kind, 'mean'), L)(b, n),
-          absMean: take(substepOutput(kind, 'absMean'), L)(b, n),
-          l2: take(substepOutput(kind, 'l2'), L)(b, n),
-        })),
-      };
-      if (this.raw) {
-        values.raw = [];
-        for (let k = 0; k <= L; k++) {
-          const t = out[rawResidualOutput(k)];
-          const hidden = t.dims[t.dims.length - 1];
-          values.raw.push(take(rawResidualOutput(k), hidden)(b, n));
-        }
-        if (this.substepKinds.length > 1) {
-          const hidden = out[rawMidOutput(0)].dims[out[rawMidOutput(0)].dims.length - 1];
-          values.rawMid = Array.from({ length: L }, (_, k) => take(rawMidOutput(k), hidden)(b, n));
-        }
-      }
-      return values;
-    });
   }
 
   async release(): Promise<void> {
