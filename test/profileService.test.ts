@@ -97,8 +97,12 @@ describe('profile service (host logic, UI stubbed)', function () {
   });
 
   it('refuses a second run while one is going, and reports progress in files and tokens', async () => {
+    const loading = service.layers();
+    await assert.rejects(service.layers(), BusyError, 'loading the model is a run of its own');
+    assert.equal((await loading).layers.length, 3);
     const first = service.profileFolder(path.join(work, 'many'), 'many');
     await assert.rejects(service.profileFolder(path.join(work, 'small'), 'x'), BusyError);
+    assert.equal((await service.layers()).layers.length, 3, 'the loaded model answers at once, even during a run');
     service.cancel();
     await first;
     assert.ok(ui.progress.some((p) => /\d+\/\d+ files, \d+ tokens/.test(p)), ui.progress.join('\n'));

@@ -114,8 +114,7 @@ async function profileFolders(ctx: CommandContext, uri: unknown, uris: unknown, 
 }
 
 async function showLayers(ctx: CommandContext): Promise<void> {
-  const opened = await ctx.service.ensureModel();
-  const doc = await vscode.workspace.openTextDocument({ content: formatInspect(opened.inspect), language: 'plaintext' });
+  const doc = await vscode.workspace.openTextDocument({ content: formatInspect(await ctx.service.layers()), language: 'plaintext' });
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 

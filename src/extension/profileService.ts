@@ -76,11 +76,25 @@ export class ProfileService {
     };
   }
 
+  /**
+   * The layers of the configured model: at once when it is loaded, else after loading it (never
+   * while a run is using the engine, which may be holding another model).
+   */
+  async layers(): Promise<OpenedModel['inspect']> {
+    return (this.loaded() ?? (await this.exclusive((signal) => this.ensureModel(signal)))).inspect;
+  }
+
+  private loaded(): OpenedModel | undefined {
+    const key = modelKey(this.settings().model);
+    return this.opened && this.opened.key === key && this.opened.generation === this.engine.generation && this.engine.running ? this.opened.model : undefined;
+  }
+
   /** Opens the configured model in the engine (downloading it first if needed). */
-  async ensureModel(signal?: AbortSignal): Promise<OpenedModel> {
+  private async ensureModel(signal?: AbortSignal): Promise<OpenedModel> {
     const s = this.settings();
     const key = modelKey(s.model);
-    if (this.opened && this.opened.key === key && this.opened.generation === this.engine.generation && this.engine.running) return this.opened.model;
+    const loaded = this.loaded();
+    if (loaded) return loaded;
     this.status = { id: describeSpec(s.model), state: 'loading' };
     this.changed();
     try {
