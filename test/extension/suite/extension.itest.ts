@@ -91,6 +91,16 @@ describe('Layer Profiler in VS Code', function () {
     assert.equal(api.highlights.count, 0);
   });
 
+  it('shows the discovered layers in TransformerLens terms', async () => {
+    await vscode.commands.executeCommand('layerProfiler.showLayers');
+    const doc = await until('the layers document', () => vscode.window.activeTextEditor?.document.isUntitled && vscode.window.activeTextEditor.document);
+    const text = doc.getText();
+    const layers = api.store.get(modelKey(api.settings().model))!.results.model.numLayers;
+    for (let i = 0; i < layers; i++) assert.match(text, new RegExp(`blocks\\.${i}\\n\\s+resid_pre`));
+    for (const name of ['attn_out', 'resid_mid', 'mlp_out', 'resid_post']) assert.ok(text.includes(name), name);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('exports the panel charts as PNG images', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'lp-png-'));
     const count = await api.exportCharts(vscode.Uri.file(out));
