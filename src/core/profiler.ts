@@ -16,7 +16,7 @@ import { describeModelDtype, embeddingRows } from './onnx/modelFacts';
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
 import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
-import { ProbedSession, quantizesActivationsPerTensor, type WindowProbeValues } from './runtime/probedSession';
+import { ProbedSession, quantizesActivationsPerTensor, stageModel, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { TextAccumulator, type TextStats } from './stats/textStats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
@@ -48,9 +48,15 @@ export class LayerProfiler {
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
     const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
     const instrumented = instrumentModel(model, spine, { raw: opts.raw });
-    const session = await ProbedSession.create(model, instrumented, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental }, opts.raw);
+    const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
+    const facts = modelFacts(spec, resolved, model, spine);
+    // From here on the decoded model (and the file's bytes it points into) is not used: it can be
+    // collected while ONNX Runtime loads its own copy of the weights.
+    const staged = await stageModel(model, instrumented);
+    const session = await ProbedSession.create(staged, layout, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental }, opts.raw);
+    // (facts.inspect.notes is this same array)
     if (session.decodesTokenByToken) spine.notes.push('texts are decoded token by token through the KV cache (the graph takes one token per run, or this was asked for)');
-    return new LayerProfiler(spec, resolved, modelFacts(spec, resolved, model, spine), spine, session, opts.threads ?? 0);
+    return new LayerProfiler(spec, resolved, facts, spine, session, opts.threads ?? 0);
   }
 
   get numLayers(): number {

@@ -13,8 +13,8 @@ import { findSpine, type Spine } from './spine';
 export interface InstrumentedModel {
   spine: Spine;
   probes: ProbeGraph;
-  /** Original model bytes followed by the patch. */
-  bytes: Uint8Array;
+  /** Serialized `ModelProto { graph: patch }`, to follow the original bytes. */
+  patch: Uint8Array;
 }
 
 export function analyzeModel(model: OnnxModelFile, hints: { postNorm?: boolean } = {}): Spine {
@@ -30,8 +30,13 @@ export function instrumentModel(model: OnnxModelFile, spine: Spine, opts: { raw?
       output: probes.outputs,
     },
   }).finish();
-  const bytes = new Uint8Array(model.bytes.length + patch.length);
+  return { spine, probes, patch };
+}
+
+/** The instrumented model as one buffer: the original bytes followed by the patch. */
+export function instrumentedBytes(model: OnnxModelFile, instrumented: InstrumentedModel): Uint8Array {
+  const bytes = new Uint8Array(model.bytes.length + instrumented.patch.length);
   bytes.set(model.bytes, 0);
-  bytes.set(patch, model.bytes.length);
-  return { spine, probes, bytes };
+  bytes.set(instrumented.patch, model.bytes.length);
+  return bytes;
 }

@@ -3,9 +3,10 @@
  * hands back per-token probe values, padding removed.
  */
 import * as ort from 'onnxruntime-node';
-import { readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import type { InstrumentedModel } from '../graph/instrument';
+import { instrumentedBytes, type InstrumentedModel } from '../graph/instrument';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
@@ -47,13 +48,46 @@ export interface WindowProbeValues {
   rawMid?: Float32Array[];
 }
 
-export async function createOrtSession(bytes: Uint8Array, model: OnnxModelFile, settings: SessionSettings): Promise<ort.InferenceSession> {
-  // The instrumented bytes live in memory, so ORT cannot find external data beside a path: hand it the files.
-  const externalData = await Promise.all(
-    model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
-  );
-  const options: ort.InferenceSession.SessionOptions = { ...ortSessionOptions(settings), ...(externalData.length ? { externalData } : {}) };
-  return ort.InferenceSession.create(bytes, options);
+/** The instrumented model, ready for ONNX Runtime: in a temporary file, or in memory. */
+export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
+
+/**
+ * Stages the instrumented model so that ONNX Runtime can load it while JavaScript holds no copy of
+ * it: it is written to a temporary file (the original bytes, then the patch), and the caller lets
+ * go of the decoded model before the session loads. Models with external data are handed over
+ * from memory instead, with their data files as buffers, since ORT resolves external data only
+ * inside the model's own folder (their graph file is small).
+ */
+export async function stageModel(model: OnnxModelFile, instrumented: InstrumentedModel): Promise<StagedModel> {
+  if (model.externalDataFiles.length) {
+    const externalData = await Promise.all(
+      model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
+    );
+    return { bytes: instrumentedBytes(model, instrumented), externalData };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'layer-profiler-'));
+  const file = path.join(dir, 'model.onnx');
+  await writeFile(file, model.bytes);
+  await appendFile(file, instrumented.patch);
+  return { file, dir };
+}
+
+async function createOrtSession(staged: StagedModel, settings: SessionSettings): Promise<ort.InferenceSession> {
+  const options = ortSessionOptions(settings);
+  if ('bytes' in staged) return ort.InferenceSession.create(staged.bytes, { ...options, externalData: staged.externalData });
+  try {
+    return await ort.InferenceSession.create(staged.file, options);
+  } finally {
+    await rm(staged.dir, { recursive: true, force: true });
+  }
+}
+
+/** What the session needs to know about the probes it reads. */
+export interface ProbeLayout {
+  numLayers: number;
+  substepKinds: SubstepKind[];
+  /** Activations are quantized with one scale per tensor (see ProbedSession.oneWindowAtATime). */
+  perTensorActivationScales: boolean;
 }
 
 /** Whether activations are quantized at run time with one scale per tensor (onnxruntime's dynamic quantization). */
@@ -109,9 +143,9 @@ export class ProbedSession {
     if (raw && substepKinds.length > 1) for (let k = 0; k < numLayers; k++) this.fetches.push(rawMidOutput(k));
   }
 
-  static async create(model: OnnxModelFile, instrumented: InstrumentedModel, settings: SessionSettings, raw = false): Promise<ProbedSession> {
-    const session = await createOrtSession(instrumented.bytes, model, settings);
-    return new ProbedSession(session, instrumented.spine.layers.length, instrumented.probes.substepKinds, raw, quantizesActivationsPerTensor(model), settings.incremental);
+  static async create(staged: StagedModel, layout: ProbeLayout, settings: SessionSettings, raw = false): Promise<ProbedSession> {
+    const session = await createOrtSession(staged, settings);
+    return new ProbedSession(session, layout.numLayers, layout.substepKinds, raw, layout.perTensorActivationScales, settings.incremental);
   }
 
   /** Longest window the graph accepts, if it fixes the sequence length (decoding token by token lifts the limit). */
