@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { MODEL_STYLES, type ModelStyle } from './modelgen/types';
-import { inspectModel, LayerProfiler, MAX_TOKEN_VIEW, ProfileCancelledError, splitWindows } from '../src/core/profiler';
+import { inspectModel, LayerProfiler, MAX_TOKEN_VIEW, ProfileCancelledError, splitWindows, type OpenOptions } from '../src/core/profiler';
 import { meanStd, referenceSubstepStats, referenceTextStats, relClose } from './support/reference';
 import type { WindowProbeValues } from '../src/core/runtime/probedSession';
 
@@ -23,6 +23,16 @@ const TEXTS = [
 
 /** Tolerances: fp16 activations round at ~1e-3 relative. */
 const tolerance = (style: ModelStyle) => (style === 'genai-fused' ? 5e-3 : 2e-4);
+
+/** Opens a profiler on a model folder, runs `use`, and always releases the session. */
+async function withProfiler<T>(dir: string, opts: OpenOptions, use: (profiler: LayerProfiler) => Promise<T>): Promise<T> {
+  const profiler = await LayerProfiler.open({ kind: 'local', path: dir }, opts);
+  try {
+    return await use(profiler);
+  } finally {
+    await profiler.dispose();
+  }
+}
 
 async function rawWindows(profiler: LayerProfiler, windows: number[][], batchSize: number): Promise<WindowProbeValues[]> {
   return profiler.runWindows(windows, batchSize, (await profiler.getTokenizer()).padId);
@@ -49,8 +59,7 @@ describe('engine on generated models', function () {
 
       it('probes equal float64 statistics of raw residuals, batched equals unbatched', async () => {
         const m = await ensureModel(style);
-        const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
-        try {
+        await withProfiler(m.dir, { raw: true }, async (profiler) => {
           const tok = await profiler.getTokenizer();
           const windows = TEXTS.map((t) => tok.encode(t).ids.slice(0, 48));
           const batched = await rawWindows(profiler, windows, 4);
@@ -96,18 +105,15 @@ describe('engine on generated models', function () {
             } else {
               assert.ok(m.expected.parallel, 'only parallel blocks lack the attention/MLP split');
             }
-          });
-        } finally {
-          await profiler.dispose();
-        }
+        });
+        });
       });
     });
   }
 
   it('pools a long text over its windows exactly as over its tokens', async () => {
     const m = await ensureModel('optimum-llama');
-    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
-    try {
+    await withProfiler(m.dir, { raw: true }, async (profiler) => {
       const text = TEXTS.join('\n').repeat(3);
       const ids = (await profiler.getTokenizer()).encode(text).ids;
       const windows = splitWindows(ids, 40);
@@ -119,15 +125,12 @@ describe('engine on generated models', function () {
         assert.ok(relClose(stats.layers[l].absMean, ref.absMean[l], 1e-4));
         assert.ok(relClose(stats.layers[l].l2, ref.l2[l], 1e-4));
       }
-    } finally {
-      await profiler.dispose();
-    }
+    });
   });
 
   it('a huge selection keeps per-token values for its first tokens only, and statistics for all', async () => {
     const m = await ensureModel('optimum-llama');
-    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir });
-    try {
+    await withProfiler(m.dir, {}, async (profiler) => {
       const text = TEXTS.join('\n').repeat(40);
       const total = (await profiler.getTokenizer()).encode(text).ids.length;
       assert.ok(total > MAX_TOKEN_VIEW);
@@ -139,9 +142,7 @@ describe('engine on generated models', function () {
       assert.equal(tokens.offsets!.length, MAX_TOKEN_VIEW);
       const aborted = AbortSignal.abort();
       await assert.rejects(profiler.profileText(text, { maxTokens: 256, batchSize: 4 }, aborted), ProfileCancelledError);
-    } finally {
-      await profiler.dispose();
-    }
+    });
   });
 
   for (const style of ['optimum-llama', 'genai-fused'] as const) {
@@ -169,12 +170,7 @@ describe('engine on generated models', function () {
     const fp16 = await ensureModel('optimum-llama', { fp16: true });
     const results = [];
     for (const m of [fp32, fp16]) {
-      const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir });
-      try {
-        results.push((await profiler.profileText(TEXTS[0], { maxTokens: 64, batchSize: 1 })).stats);
-      } finally {
-        await profiler.dispose();
-      }
+      results.push(await withProfiler(m.dir, {}, async (profiler) => (await profiler.profileText(TEXTS[0], { maxTokens: 64, batchSize: 1 })).stats));
     }
     for (let l = 0; l < fp32.numLayers; l++) {
       assert.ok(relClose(results[0].layers[l].absMean, results[1].layers[l].absMean, 2e-2), `layer ${l}: ${results[0].layers[l].absMean} vs ${results[1].layers[l].absMean}`);
@@ -188,8 +184,7 @@ describe('engine on generated models', function () {
     TEXTS.forEach((t, i) => writeFileSync(path.join(dir, i % 2 ? `nested/f${i}.txt` : `f${i}.txt`), t));
     writeFileSync(path.join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]));
     writeFileSync(path.join(dir, 'empty.txt'), '');
-    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
-    try {
+    await withProfiler(m.dir, { raw: true }, async (profiler) => {
       const run = profiler.profileDataset({ name: 'mixed', paths: [dir] }, { maxTokens: 32, batchSize: 3 });
       let step = await run.next();
       let progressEvents = 0;
@@ -216,15 +211,12 @@ describe('engine on generated models', function () {
           assert.ok(Math.abs(got.std! - ref.std!) <= 1e-3 * Math.max(ref.std!, 1e-3 * scale), `${stat} std layer ${l}: ${got.std} vs ${ref.std}`);
         }
       }
-    } finally {
-      await profiler.dispose();
-    }
+    });
   });
 
   it('a cancelled run stops between batches and keeps only whole texts, marked partial', async () => {
     const m = await ensureModel('optimum-llama');
-    const profiler = await LayerProfiler.open({ kind: 'local', path: m.dir });
-    try {
+    await withProfiler(m.dir, {}, async (profiler) => {
       // A signal that turns aborted once the engine has looked at it ten times (once per text).
       let reads = 0;
       const signal = { get aborted() { return ++reads > 10; } } as AbortSignal;
@@ -240,8 +232,6 @@ describe('engine on generated models', function () {
       const tok = await profiler.getTokenizer();
       const perText = texts.map((t) => tok.encode(t.text).ids.length);
       assert.equal(step.value.tokens, perText.slice(0, step.value.texts).reduce((a, b) => a + b, 0));
-    } finally {
-      await profiler.dispose();
-    }
+    });
   });
 });
