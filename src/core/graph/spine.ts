@@ -25,8 +25,6 @@ export interface ResidualStep {
    * pre-norm): its statistics are the delta's, without computing the difference.
    */
   branch?: string;
-  /** True when this step's branch reads the stream from before the previous step (x + attn(x) + mlp(x)). */
-  parallelWithPrevious: boolean;
 }
 
 export interface SpineLayer {
@@ -120,7 +118,7 @@ class SpineWalker {
         const source = this.g.producer.get(origin);
         if (source === undefined) continue;
         if (this.dependsThroughMatmul(b, new Set([source]))) {
-          return this.makeStep({ node: i, streamOperand: a, branch: b }, origin, undefined, false);
+          return this.makeStep({ node: i, streamOperand: a, branch: b }, origin, undefined);
         }
       }
     }
@@ -135,10 +133,7 @@ class SpineWalker {
       const sources = this.sourcesFor(current.streamOut, current.streamIn);
       const candidate = this.earliest(this.candidates(current.streamOut, sources, current.node));
       if (!candidate) break;
-      const parallel =
-        !this.dependsThroughMatmul(candidate.branch, this.sourcesFor(current.streamOut)) &&
-        this.dependsThroughMatmul(candidate.branch, this.sourcesFor(current.streamIn), current.node);
-      current = this.makeStep(candidate, current.streamOut, current.streamIn, parallel);
+      current = this.makeStep(candidate, current.streamOut, current.streamIn);
       steps.push(current);
     }
     if (postNormHint && !this.postNorm) this.notes.push('config suggests a post-norm model but the graph reads as pre-norm');
@@ -155,7 +150,7 @@ class SpineWalker {
   }
 
   /** Builds the step for a residual node, deciding where the stream continues. */
-  private makeStep(c: Candidate, streamIn: string, streamBefore: string | undefined, parallel: boolean): ResidualStep {
+  private makeStep(c: Candidate, streamIn: string, streamBefore: string | undefined): ResidualStep {
     const node = this.g.nodes[c.node];
     const isSkip = SKIP_NORM.has(node.opType ?? '');
     const sum = isSkip ? node.output?.[3] || undefined : node.output?.[0];
@@ -183,7 +178,6 @@ class SpineWalker {
       streamOut,
       kind: this.branchKind(c.branch, streamIn, streamBefore),
       ...(node.opType === 'Add' && streamOut === sum && c.streamOperand === streamIn ? { branch: c.branch } : {}),
-      parallelWithPrevious: parallel,
     };
   }
 
