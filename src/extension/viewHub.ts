@@ -30,7 +30,7 @@ export class ViewHub {
         if (!m) return;
         if (m.type === 'ready') {
           this.ready.add(view);
-          void this.post(view, { type: 'snapshot', state: this.state() });
+          void this.send(view, { type: 'snapshot', state: this.state() });
           this.readyWaiters.get(view.webview)?.forEach((resolve) => resolve());
           this.readyWaiters.delete(view.webview);
           return;
@@ -41,7 +41,7 @@ export class ViewHub {
         // Hidden webviews are torn down (no retainContextWhenHidden); shown again, they reload
         // and say `ready` anew, which brings them a fresh snapshot.
         if (!view.visible) this.ready.delete(view);
-        else if (this.ready.has(view)) void this.post(view, { type: 'snapshot', state: this.state() });
+        else if (this.ready.has(view)) void this.send(view, { type: 'snapshot', state: this.state() });
       }),
     ];
   }
@@ -64,14 +64,10 @@ export class ViewHub {
   /** Sends the current state to every visible, ready view. */
   refresh(): void {
     const state = this.state();
-    for (const v of this.views) if (v.visible && this.ready.has(v)) void this.post(v, { type: 'snapshot', state });
+    for (const v of this.views) if (v.visible && this.ready.has(v)) void this.send(v, { type: 'snapshot', state });
   }
 
   send(view: ViewLike, message: HostMessage): Thenable<boolean> {
-    return this.post(view, message);
-  }
-
-  private post(view: ViewLike, message: HostMessage): Thenable<boolean> {
     return view.webview.postMessage(message);
   }
 }
