@@ -4,7 +4,7 @@
  * views show. The UI is reached only through `HostUi`, so unit tests stub it.
  */
 import type { ProfileOptions } from '../core/api';
-import type { DatasetResult } from '../core/results';
+import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSettings } from '../core/results';
 import type { OpenedModel } from '../shared/engineProtocol';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
@@ -151,7 +151,7 @@ export class ProfileService {
           },
         );
       });
-      await this.store.putDataset(modelKey(s.model), { schema: 'layer-profiler/profile@1', model: opened.model, runtime: opened.runtime, settings: { maxTokens: s.maxTokens, batchSize: s.batchSize, include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes } }, dataset);
+      await this.store.putDataset(modelKey(s.model), resultsBase(opened, { maxTokens: s.maxTokens, batchSize: s.batchSize, include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }), dataset);
       if (dataset.partial) this.ui.info(`Profiling of '${name}' was cancelled: the results keep the ${dataset.texts} files finished before that.`);
       else if (dataset.texts === 0) this.ui.info(`No text files were profiled in '${name}'${dataset.skipped.length ? ` (${dataset.skipped.length} skipped: ${dataset.skipped[0].reason}${dataset.skipped.length > 1 ? ', …' : ''})` : ''}.`);
       return dataset;
@@ -167,7 +167,7 @@ export class ProfileService {
         this.engine.call('profileText', { label, text, options: { maxTokens: s.maxTokens, batchSize: s.batchSize } }, { signal: anySignal(signal, cancel) }),
       );
       const key = modelKey(s.model);
-      await this.store.putDataset(key, { schema: 'layer-profiler/profile@1', model: opened.model, runtime: opened.runtime, settings: { maxTokens: s.maxTokens, batchSize: s.batchSize, maxFileBytes: s.maxFileBytes } }, dataset);
+      await this.store.putDataset(key, resultsBase(opened, { maxTokens: s.maxTokens, batchSize: s.batchSize, maxFileBytes: s.maxFileBytes }), dataset);
       const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
       return dataset;
@@ -195,6 +195,11 @@ export class ProfileService {
       this.changed();
     }
   }
+}
+
+/** Everything of a results document but its datasets, for the model the engine has open. */
+function resultsBase(opened: OpenedModel, settings: ProfileSettings): Omit<ProfileResults, 'datasets'> {
+  return { schema: RESULTS_SCHEMA, model: opened.model, runtime: opened.runtime, settings };
 }
 
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
