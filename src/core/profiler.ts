@@ -50,8 +50,7 @@ export class LayerProfiler {
     const instrumented = instrumentModel(model, spine, { raw: opts.raw });
     const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
     const facts = modelFacts(spec, resolved, model, spine);
-    // From here on the decoded model (and the file's bytes it points into) is not used: it can be
-    // collected while ONNX Runtime loads its own copy of the weights.
+    // The decoded model is not used after staging; only facts about it are kept.
     const staged = await stageModel(model, instrumented);
     const session = await ProbedSession.create(staged, layout, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental }, opts.raw);
     // (facts.inspect.notes is this same array)
@@ -287,7 +286,8 @@ interface ModelFacts {
 }
 
 function modelFacts(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): ModelFacts {
-  return { sha256: model.sha256, embeddingRows: embeddingRows(model)?.rows, inspect: describeModel(spec, resolved, model, spine) };
+  const embedding = embeddingRows(model);
+  return { sha256: model.sha256, embeddingRows: embedding?.rows, inspect: describeModel(spec, resolved, model, spine, embedding) };
 }
 
 /** The layers found in a model, without creating an inference session (`layer-profiler inspect`). */
@@ -296,7 +296,8 @@ export async function inspectModel(spec: ModelSpec, opts: LoadOptions = {}): Pro
   return describeModel(spec, resolved, model, spine);
 }
 
-function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): InspectResult {
+/** `embedding` may be passed when already known: finding it indexes the whole graph. */
+function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine, embedding = embeddingRows(model)): InspectResult {
   return {
     model: {
       id: modelId(spec),
@@ -304,7 +305,7 @@ function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxMode
       dtype: modelDtype(spec, model),
       architecture: resolved.config?.architecture,
       numLayers: spine.layers.length,
-      hiddenSize: resolved.config?.hiddenSize ?? embeddingRows(model)?.hidden,
+      hiddenSize: resolved.config?.hiddenSize ?? embedding?.hidden,
       style: `${spine.norm}-norm${spine.layers.some((l) => l.substeps.some((s) => s.kind === 'parallel')) ? ', parallel blocks' : ''}`,
       opset: model.opset,
     },

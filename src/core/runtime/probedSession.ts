@@ -52,9 +52,9 @@ export interface WindowProbeValues {
 export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
 
 /**
- * Stages the instrumented model so that ONNX Runtime can load it while JavaScript holds no copy of
- * it: it is written to a temporary file (the original bytes, then the patch), and the caller lets
- * go of the decoded model before the session loads. Models with external data are handed over
+ * Stages the instrumented model so that ONNX Runtime can load it without JavaScript building a
+ * second full copy (original bytes + patch): it is written to a temporary file that ORT reads.
+ * (The decoded model's own buffer stays alive until it is collected.) Models with external data are handed over
  * from memory instead, with their data files as buffers, since ORT resolves external data only
  * inside the model's own folder (their graph file is small).
  */
