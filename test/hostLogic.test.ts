@@ -4,7 +4,7 @@ import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { modelKey, readSettings } from '../src/extension/settings';
 import { parseHostMessage, parseViewMessage, PROTOCOL_VERSION } from '../src/shared/protocol';
 import { reactionScores } from '../src/shared/tokenReaction';
-import { throttled } from '../src/engine/throttle';
+import { describeDownload, throttled } from '../src/core/downloadProgress';
 import type { DatasetResult, ProfileResults } from '../src/core/results';
 import { emptyDatasetMoments, addText, summarizeLayers } from '../src/core/stats/datasetStats';
 
@@ -88,6 +88,8 @@ describe('host logic', () => {
     for (let b = 0; b <= 100; b += 10) report({ file: 'a.onnx', bytesDone: b, bytesTotal: 100 });
     report({ file: 'b.onnx', bytesDone: 5, bytesTotal: 50 });
     assert.deepEqual(sent, [0, 100, 5]);
+    assert.equal(describeDownload({ file: 'a.onnx', bytesDone: 1_250_000, bytesTotal: 520_400_000 }), 'downloading a.onnx: 1.3 of 520.4 MB');
+    assert.equal(describeDownload({ file: 'a.onnx', bytesDone: 0, bytesTotal: undefined }), 'downloading a.onnx: 0.0 MB');
   });
 
   it('validates webview and host messages', () => {

@@ -11,6 +11,7 @@ import { inspectModel, LayerProfiler } from '../core/profiler';
 import type { DatasetResult, ProfileResults } from '../core/results';
 import { buildResults, mergeResults, toCsv, toJson } from '../core/results/build';
 import { TOOL_VERSION } from '../core/version';
+import { describeDownload, throttled } from '../core/downloadProgress';
 import { formatInspect, formatProgress, formatResultsTable } from './format';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
 
@@ -32,21 +33,13 @@ interface CommonOptions {
 }
 
 function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): LoadOptions {
-  let lastShown = 0;
   return {
     cacheDir: o.cacheDir,
     hubUrl: o.hubUrl ?? process.env.HF_ENDPOINT,
     threads: o.threads,
     graphOptimizationLevel: o.graphOptimization,
     signal,
-    onDownloadProgress: quiet
-      ? undefined
-      : (p) => {
-          if (Date.now() - lastShown < 1000 && p.bytesDone !== p.bytesTotal) return;
-          lastShown = Date.now();
-          const total = p.bytesTotal ? ` of ${(p.bytesTotal / 1e6).toFixed(1)} MB` : '';
-          process.stderr.write(`downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)} MB${total}\n`);
-        },
+    onDownloadProgress: quiet ? undefined : throttled(1000, (p) => process.stderr.write(`${describeDownload(p)}\n`)),
   };
 }
 

@@ -5,7 +5,7 @@
 import type { DatasetResult } from '../core/results';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import { addText, emptyDatasetMoments, summarizeLayers } from '../core/stats/datasetStats';
-import { throttled } from './throttle';
+import { throttled } from '../core/downloadProgress';
 import type { EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
 
 export class EngineServer {

@@ -4,6 +4,7 @@
  * views show. The UI is reached only through `HostUi`, so unit tests stub it.
  */
 import type { ProfileOptions } from '../core/api';
+import { describeDownload } from '../core/downloadProgress';
 import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSettings } from '../core/results';
 import type { OpenedModel } from '../shared/engineProtocol';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
@@ -110,7 +111,7 @@ export class ProfileService {
             onDownload: (p) => {
               if (p.file !== lastFile) (lastFile = p.file), (lastFraction = 0);
               const fraction = p.bytesTotal ? p.bytesDone / p.bytesTotal : 0;
-              progress.report(`downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)}${p.bytesTotal ? ` of ${(p.bytesTotal / 1e6).toFixed(1)}` : ''} MB`, Math.max(0, (fraction - lastFraction) * 100));
+              progress.report(describeDownload(p), Math.max(0, (fraction - lastFraction) * 100));
               lastFraction = fraction;
             },
           },
