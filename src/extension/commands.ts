@@ -66,8 +66,8 @@ async function profileSelection(ctx: CommandContext): Promise<void> {
   }
   const selection = editor.selection;
   const whole = selection.isEmpty;
-  const documentText = editor.document.getText();
-  const text = whole ? documentText : editor.document.getText(selection);
+  const version = editor.document.version;
+  const text = editor.document.getText(whole ? undefined : selection);
   if (!text.trim()) {
     void vscode.window.showWarningMessage('Layer Profiler: the selection is empty; select some text or open a file with content.');
     return;
@@ -79,7 +79,8 @@ async function profileSelection(ctx: CommandContext): Promise<void> {
   ctx.panel.show(true);
   await ctx.service.profileText(label, text);
   const heatmap = ctx.store.get(modelKey(ctx.settings().model))?.heatmap;
-  if (ctx.settings().highlightTokens && heatmap && editor.document.getText() === documentText) ctx.highlights.show(editor, startOffset, label, heatmap.profile);
+  // Token spans hold only while the document is as it was when profiled.
+  if (ctx.settings().highlightTokens && heatmap && editor.document.version === version) ctx.highlights.show(editor, startOffset, heatmap.label, heatmap.profile);
 }
 
 /** From the explorer: (uri, selected uris). Scripts and tests may pass `{ name }` to skip the prompt. */
