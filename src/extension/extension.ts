@@ -6,11 +6,10 @@ import { EngineClient } from './engineClient';
 import { ProfileService, type HostUi } from './profileService';
 import { ResultsPanel } from './resultsPanel';
 import { ResultsStore } from './resultsStore';
-import { readSettings, SECTION, type Settings } from './settings';
+import { modelKey, readSettings, SECTION, type Settings } from './settings';
 import { SIDEBAR_VIEW_ID, SidebarView } from './sidebarView';
 import { ViewHub } from './viewHub';
 import type { ViewMessage } from '../shared/protocol';
-import { modelKey } from './settings';
 import { ChartExporter } from './chartExporter';
 import { EditorHighlights } from './editorHighlights';
 
@@ -47,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
     idleTimeoutMs: settings().engineIdleMs,
     onCrash: (message) => {
       service.engineCrashed(message);
-      void vscode.window.showErrorMessage(`Layer Profiler: ${message}`);
+      vscodeUi.error(message);
     },
   });
   const hub = new ViewHub(() => service.viewState(), (m, from) => void onViewMessage(m, from.webview));
