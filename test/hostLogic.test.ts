@@ -21,7 +21,7 @@ class MemoryStorage implements StateStorage {
 
 function dataset(name: string, values: number[]): DatasetResult {
   const moments = emptyDatasetMoments(1, []);
-  for (const v of values) addText(moments, { tokens: 1, layers: [{ mean: v, absMean: v, l2: v, residL2: v, substeps: [] }] });
+  for (const v of values) addText(moments, { tokens: 1, windows: 1, exact: true, layers: [{ mean: v, absMean: v, l2: v, residL2: v, substeps: [] }] });
   return { name, texts: values.length, tokens: values.length, skipped: [], moments, layers: summarizeLayers(moments) };
 }
 

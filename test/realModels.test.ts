@@ -12,11 +12,11 @@ import { TextAccumulator } from '../src/core/stats/textStats';
 
 const root = process.env.LAYER_PROFILER_TEST_MODELS;
 
-const CASES: { file: string; layers: number; vocab: number; rel: number; maxTokens?: number }[] = [
+const CASES: { file: string; layers: number; vocab: number; rel: number; positions?: number }[] = [
   { file: 'ort-genai-tiny-random-llama-fp16/model.onnx', layers: 2, vocab: 32000, rel: 2e-3 },
   { file: 'ort-genai-tiny-random-gpt2-fp32/past.onnx', layers: 5, vocab: 1000, rel: 1e-4 },
-  // Takes one token per run (decoded through its cache) and has 8 positions.
-  { file: 'ort-testdata/gpt2_past.onnx', layers: 12, vocab: 20, rel: 1e-4, maxTokens: 8 },
+  // Takes one token per run (decoded through its cache) and has 8 positions: windows are capped at 8.
+  { file: 'ort-testdata/gpt2_past.onnx', layers: 12, vocab: 20, rel: 1e-4, positions: 8 },
   { file: 'ort-testdata/bert_toy_optimized.onnx', layers: 5, vocab: 99, rel: 1e-3 },
   { file: 'ort-testdata/TFBertForQuestionAnswering.onnx', layers: 24, vocab: 20, rel: 1e-3 },
 ];
@@ -43,7 +43,8 @@ describe('real-exporter models', function () {
       it('in-graph probes equal float64 statistics of the raw residuals', async () => {
         const profiler = await LayerProfiler.open({ kind: 'local', path: path.join(root!, c.file) }, { raw: true });
         try {
-          const len = profiler.windowLength({ maxTokens: c.maxTokens ?? 9, batchSize: 2 });
+          if (c.positions) assert.equal(profiler.windowLength({ maxTokens: 512 }), c.positions, 'the default window is capped at the position table');
+          const len = profiler.windowLength({ maxTokens: c.positions ? 512 : 9 });
           const ids = (seed: number, n: number) => Array.from({ length: n }, (_, i) => (seed * 7 + i * 13) % c.vocab);
           // One text of two windows, batched with a shorter text (so padding is present).
           const textA = ids(1, len > 1 ? len * 2 - 1 : 2);

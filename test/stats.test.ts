@@ -64,7 +64,7 @@ describe('streaming statistics', () => {
     assert.equal(text.layers[1].mean, 30);
     const ds = emptyDatasetMoments(2, []);
     addText(ds, text);
-    addText(ds, { tokens: 1, layers: [{ mean: 5, absMean: 5, l2: 5, residL2: 5, substeps: [] }, { mean: 40, absMean: 40, l2: 40, residL2: 40, substeps: [] }] });
+    addText(ds, { tokens: 1, windows: 1, exact: true, layers: [{ mean: 5, absMean: 5, l2: 5, residL2: 5, substeps: [] }, { mean: 40, absMean: 40, l2: 40, residL2: 40, substeps: [] }] });
     const layers = summarizeLayers(ds);
     assert.equal(layers[0].mean.mean, 4);
     assert.ok(Math.abs(layers[0].mean.std! - Math.SQRT2) < 1e-12);

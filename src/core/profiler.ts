@@ -12,7 +12,7 @@ import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { tokenOffsets } from './model/tokenOffsets';
-import { describeModelDtype, embeddingRows } from './onnx/modelFacts';
+import { describeModelDtype, embeddingRows, positionTableRows, readsPastInputs } from './onnx/modelFacts';
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
 import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
@@ -20,6 +20,10 @@ import { ProbedSession, quantizesActivationsPerTensor, stageModel, type WindowPr
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { TextAccumulator, type TextStats } from './stats/textStats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
+import { ProfileCancelledError } from './runtime/cancel';
+
+export { ProfileCancelledError };
+import { effectiveWindowLength, planTextWindows, type TextWindows, type WindowPolicy } from './windows';
 
 export class LayerCountMismatchError extends Error {}
 
@@ -43,6 +47,7 @@ export class LayerProfiler {
     readonly spine: Spine,
     readonly session: ProbedSession,
     private readonly threads: number,
+    private readonly graphOptimizationLevel: string,
   ) {}
 
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
@@ -50,12 +55,24 @@ export class LayerProfiler {
     const instrumented = instrumentModel(model, spine, { raw: opts.raw });
     const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
     const facts = modelFacts(spec, resolved, model, spine);
+    const readsPast = readsPastInputs(model);
     // The decoded model is not used after staging; only facts about it are kept.
     const staged = await stageModel(model, instrumented);
-    const session = await ProbedSession.create(staged, layout, { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental }, opts.raw);
+    const config = resolved.config;
+    const session = await ProbedSession.create(
+      staged,
+      layout,
+      { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast },
+      opts.raw,
+    );
     // (facts.inspect.notes is this same array)
     if (session.decodesTokenByToken) spine.notes.push('texts are decoded token by token through the KV cache (the graph takes one token per run, or this was asked for)');
-    return new LayerProfiler(spec, resolved, facts, spine, session, opts.threads ?? 0);
+    spine.notes.push(
+      session.carriesCache
+        ? 'a text longer than one window continues through the KV cache, so its windows give the values of one pass'
+        : 'the graph has no KV cache to carry: a text longer than one window is profiled as independent windows',
+    );
+    return new LayerProfiler(spec, resolved, facts, spine, session, opts.threads ?? 0, opts.graphOptimizationLevel ?? 'all');
   }
 
   get numLayers(): number {
@@ -103,16 +120,49 @@ export class LayerProfiler {
     return this.tokenizer;
   }
 
-  /** Window length: the configured maximum, or less where the graph fixes its sequence length or the config its positions. */
-  windowLength(opts: ProfileOptions): number {
-    return Math.max(1, Math.min(opts.maxTokens, this.session.fixedSequenceLength ?? Infinity, this.resolved.config?.maxPositions ?? Infinity));
+  /** Most positions one pass may hold: the position tables' rows and the config's positions. */
+  get positionLimit(): number | undefined {
+    const limit = Math.min(this.facts.positionRows ?? Infinity, this.resolved.config?.maxPositions ?? Infinity);
+    return Number.isFinite(limit) ? limit : undefined;
   }
 
-  /** Runs token windows in batches and returns each window's per-token probe values. */
+  /** How texts are cut into passes for a requested window length. */
+  windowPolicy(opts: Pick<ProfileOptions, 'maxTokens'>): WindowPolicy {
+    const positionLimit = this.positionLimit;
+    return {
+      windowLength: effectiveWindowLength(opts.maxTokens, { fixedSequenceLength: this.session.fixedSequenceLength, positionLimit }),
+      carriesCache: this.session.carriesCache,
+      ...(positionLimit !== undefined ? { positionLimit } : {}),
+    };
+  }
+
+  /** Window length: the configured maximum, or less where the graph fixes its sequence length or its positions. */
+  windowLength(opts: Pick<ProfileOptions, 'maxTokens'>): number {
+    return this.windowPolicy(opts).windowLength;
+  }
+
+  /** Runs independent token windows in batches and returns each window's per-token probe values. */
   async runWindows(windows: number[][], batchSize: number, padId = 0): Promise<WindowProbeValues[]> {
     const out: WindowProbeValues[] = [];
     for (let i = 0; i < windows.length; i += batchSize) out.push(...(await this.session.run(windows.slice(i, i + batchSize), padId)));
     return out;
+  }
+
+  /**
+   * Runs one text's windows: segments continue through the KV cache where the model has one,
+   * else its windows run in batches. Yields each window's values in order; cancellable between windows.
+   */
+  async *runText(planned: TextWindows, batchSize: number, padId: number, signal?: AbortSignal): AsyncGenerator<WindowProbeValues> {
+    for (const segment of planned.segments) {
+      if (this.session.carriesCache && segment.length > 1) {
+        for (const values of await this.session.runContinued(segment, signal)) yield values;
+        continue;
+      }
+      for (let i = 0; i < segment.length; i += batchSize) {
+        if (signal?.aborted) throw new ProfileCancelledError();
+        for (const values of await this.session.run(segment.slice(i, i + batchSize), padId)) yield values;
+      }
+    }
   }
 
   /**
@@ -124,28 +174,25 @@ export class LayerProfiler {
     const tokenizer = await this.getTokenizer();
     const { ids, tokens } = tokenizer.encode(text);
     if (ids.length === 0) throw new EmptyTextError('The text has no tokens to profile.');
-    const windows = splitWindows(ids, this.windowLength(opts));
+    const planned = planTextWindows(ids, this.windowPolicy(opts));
     const acc = new TextAccumulator(this.numLayers, this.session.substepKinds);
     const L = this.numLayers;
     const kept = Math.min(ids.length, MAX_TOKEN_VIEW);
     const absMean: number[][] = Array.from({ length: L }, () => []);
     const l2: number[][] = Array.from({ length: L }, () => []);
     let seen = 0;
-    for (let i = 0; i < windows.length; i += opts.batchSize) {
-      if (signal?.aborted) throw new ProfileCancelledError();
-      for (const v of await this.session.run(windows.slice(i, i + opts.batchSize), tokenizer.padId)) {
-        feedWindow(acc, v, L);
-        for (let t = 0; t < v.tokens && seen + t < kept; t++) {
-          for (let l = 0; l < L; l++) {
-            absMean[l].push(v.absMean[t * L + l]);
-            l2[l].push(v.l2[t * L + l]);
-          }
+    for await (const v of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) {
+      feedWindow(acc, v, L);
+      for (let t = 0; t < v.tokens && seen + t < kept; t++) {
+        for (let l = 0; l < L; l++) {
+          absMean[l].push(v.absMean[t * L + l]);
+          l2[l].push(v.l2[t * L + l]);
         }
-        seen += v.tokens;
       }
+      seen += v.tokens;
     }
     const offsets = tokenOffsets(tokenizer.decode, ids.slice(0, kept), text);
-    return { stats: acc.finish(), tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
+    return { stats: acc.finish(planned), tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
   }
 
   /**
@@ -155,7 +202,7 @@ export class LayerProfiler {
   async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal): AsyncGenerator<ProfileProgress, DatasetResult> {
     const started = Date.now();
     const tokenizer = await this.getTokenizer();
-    const windowLength = this.windowLength(opts);
+    const policy = this.windowPolicy(opts);
     const moments = emptyDatasetMoments(this.numLayers, this.session.substepKinds);
     const skipped: SkippedFile[] = [];
     const sources = await this.datasetSources(input, skipped);
@@ -168,23 +215,26 @@ export class LayerProfiler {
     interface Pending {
       label: string;
       acc: TextAccumulator;
+      planned: TextWindows;
       remaining: number;
     }
+    const feed = (text: Pending, values: WindowProbeValues) => {
+      feedWindow(text.acc, values, this.numLayers);
+      progress.tokensDone += values.tokens;
+      if (--text.remaining === 0) {
+        addText(moments, text.acc.finish(text.planned));
+        datasetTokens += text.acc.tokenCount;
+        progress.textsDone += 1;
+        progress.current = text.label;
+      }
+    };
+    // Independent windows of different texts share batches.
     const queue: { text: Pending; window: number[] }[] = [];
     const flush = async (all: boolean) => {
       while (queue.length >= opts.batchSize || (all && queue.length > 0)) {
         const batch = queue.splice(0, opts.batchSize);
         const values = await this.session.run(batch.map((b) => b.window), tokenizer.padId);
-        batch.forEach((item, i) => {
-          feedWindow(item.text.acc, values[i], this.numLayers);
-          progress.tokensDone += values[i].tokens;
-          if (--item.text.remaining === 0) {
-            addText(moments, item.text.acc.finish());
-            datasetTokens += item.text.acc.tokenCount;
-            progress.textsDone += 1;
-            progress.current = item.text.label;
-          }
-        });
+        batch.forEach((item, i) => feed(item.text, values[i]));
       }
     };
 
@@ -212,10 +262,21 @@ export class LayerProfiler {
         progress.textsTotal -= 1;
         continue;
       }
-      const windows = splitWindows(ids, windowLength);
-      const pending: Pending = { label: source.label, acc: new TextAccumulator(this.numLayers, this.session.substepKinds), remaining: windows.length };
-      for (const window of windows) queue.push({ text: pending, window });
-      await flush(false);
+      const planned = planTextWindows(ids, policy);
+      const pending: Pending = { label: source.label, acc: new TextAccumulator(this.numLayers, this.session.substepKinds), planned, remaining: planned.windows };
+      if (policy.carriesCache && planned.windows > 1) {
+        // Its windows continue one another through the cache: run them in order, alone.
+        try {
+          for await (const values of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) feed(pending, values);
+        } catch (err) {
+          if (!(err instanceof ProfileCancelledError)) throw err;
+          partial = true;
+          break;
+        }
+      } else {
+        for (const window of planned.segments.flat()) queue.push({ text: pending, window });
+        await flush(false);
+      }
       if (Date.now() - lastReport >= 1000) {
         lastReport = Date.now();
         yield { ...progress, elapsedMs: Date.now() - started };
@@ -255,12 +316,6 @@ export class LayerProfiler {
 
 export class EmptyTextError extends Error {}
 
-export class ProfileCancelledError extends Error {
-  constructor() {
-    super('Profiling was cancelled.');
-    this.name = 'AbortError';
-  }
-}
 
 /** Tokens of a profiled selection kept per token (heatmap, editor shading). */
 export const MAX_TOKEN_VIEW = 4096;
@@ -282,12 +337,14 @@ async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ res
 interface ModelFacts {
   sha256: string;
   embeddingRows?: number;
+  /** Rows of the smallest position table, if the graph looks positions up. */
+  positionRows?: number;
   inspect: InspectResult;
 }
 
 function modelFacts(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): ModelFacts {
   const embedding = embeddingRows(model);
-  return { sha256: model.sha256, embeddingRows: embedding?.rows, inspect: describeModel(spec, resolved, model, spine, embedding) };
+  return { sha256: model.sha256, embeddingRows: embedding?.rows, positionRows: positionTableRows(model), inspect: describeModel(spec, resolved, model, spine, embedding) };
 }
 
 /** The layers found in a model, without creating an inference session (`layer-profiler inspect`). */
@@ -324,11 +381,6 @@ function modelDtype(spec: ModelSpec, model: OnnxModelFile): string {
   return spec.kind === 'hub' ? spec.dtype : describeModelDtype(model);
 }
 
-export function splitWindows(ids: number[], length: number): number[][] {
-  const windows: number[][] = [];
-  for (let i = 0; i < ids.length; i += length) windows.push(ids.slice(i, i + length));
-  return windows;
-}
 
 function feedWindow(acc: TextAccumulator, v: WindowProbeValues, L: number): void {
   for (let t = 0; t < v.tokens; t++) {

@@ -12,12 +12,22 @@ export const MATMUL_LIKE = new Set([
   'DecoderMaskedSelfAttention', 'LongformerAttention', 'PagedAttention',
 ]);
 
-/** Ops that mix information across tokens: a sublayer holding one is attention. */
+/**
+ * Fused ops that mix information across tokens: a sublayer holding one is attention. (Unfused
+ * attention is recognised by its activation-by-activation MatMul instead: a Softmax alone is not
+ * enough, since mixture-of-experts routers have one too.)
+ */
 export const ATTENTION_LIKE = new Set([
-  'Softmax', 'Attention', 'QAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention',
+  'Attention', 'QAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention',
   'PackedMultiHeadAttention', 'SparseAttention', 'DecoderMaskedMultiHeadAttention',
   'DecoderMaskedSelfAttention', 'LongformerAttention', 'PagedAttention',
 ]);
+
+/** Products that mix tokens when both operands are activations (Q·Kᵀ, weights·V). */
+export const PRODUCT_OPS = new Set(['MatMul', 'FusedMatMul', 'Einsum']);
+
+/** Ops whose output depends only on their input's dimensions, never its values. */
+export const METADATA_ONLY = new Set(['Shape', 'Size']);
 
 /** Fused "residual add + norm" ops: output 0 is the normalized value, output 3 the residual sum. */
 export const SKIP_NORM = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);

@@ -47,7 +47,7 @@ export interface ProbeOptions {
 }
 
 export function buildProbes(layers: SpineLayer[], opts: ProbeOptions): ProbeGraph {
-  const b = new ProbeBuilder(opts.opset);
+  const b = new ProbeBuilder(opts.opset, layers[0].residualIn);
   const perStat: Record<keyof typeof PROBE_OUTPUTS, string[]> = { mean: [], absMean: [], l2: [], residL2: [] };
   for (const layer of layers) {
     const stats = b.deltaStats(layer.residual, layer.residualIn, `layer${layer.layer}`);
@@ -99,16 +99,33 @@ class ProbeBuilder {
   private axesInput: string | undefined;
   private counter = 0;
 
-  constructor(private readonly opset: number) {}
+  private referenceShape: string | undefined;
 
-  /** Float32 view of a residual tensor; one Cast per tensor (ORT drops it when already float). */
+  /** `reference`: the residual entering block 0, whose [batch, tokens, hidden] shape every point takes. */
+  constructor(
+    private readonly opset: number,
+    private readonly reference: string,
+  ) {}
+
+  /**
+   * Float32 [batch, tokens, hidden] view of a residual tensor: one Cast per tensor (ORT drops it
+   * when already float) and, for points other than the reference, a Reshape to the reference's
+   * shape, since some exporters run a sublayer and its residual Add on a flattened
+   * [batch·tokens, hidden] view (OPT's MLP). A Reshape aliases its input: nothing is copied.
+   */
   asFloat(t: string): string {
     let f = this.floatOf.get(t);
     if (!f) {
       f = this.node('Cast', [t], `cast`, [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT }]);
+      if (t !== this.reference) f = this.node('Reshape', [f, this.shapeOfReference()], 'as_stream');
       this.floatOf.set(t, f);
     }
     return f;
+  }
+
+  private shapeOfReference(): string {
+    if (!this.referenceShape) this.referenceShape = this.node('Shape', [this.asFloat(this.reference)], 'stream/shape');
+    return this.referenceShape;
   }
 
   /**

@@ -10,7 +10,7 @@
 import type { onnx } from 'onnx-proto';
 import type { SubstepKind } from '../results';
 import { consumersOf, type GraphIndex } from './graphIndex';
-import { ATTENTION_LIKE, GENERATION_LOOPS, MATMUL_LIKE, PASS_THROUGH, SKIP_NORM } from './opKinds';
+import { ATTENTION_LIKE, GENERATION_LOOPS, MATMUL_LIKE, METADATA_ONLY, PASS_THROUGH, PRODUCT_OPS, SKIP_NORM } from './opKinds';
 
 export interface ResidualStep {
   /** Index of the Add / Skip node. */
@@ -105,8 +105,33 @@ class SpineWalker {
   readonly notes: string[] = [];
   postNorm = false;
   private postNormSignature: string | undefined;
+  private dynamicTensors: Set<string> | undefined;
 
   constructor(private readonly g: GraphIndex) {}
+
+  /** Tensors computed from the graph's inputs (activations), as opposed to weights and constants. */
+  private get dynamic(): Set<string> {
+    if (!this.dynamicTensors) {
+      const dynamic = new Set([...this.g.graphInputs].filter((t) => !this.g.constants.has(t)));
+      const order = [...this.g.nodes.keys()].sort((a, b) => this.g.rank[a] - this.g.rank[b]);
+      for (const i of order) {
+        const node = this.g.nodes[i];
+        if ((node.input ?? []).some((t) => t && dynamic.has(t))) for (const out of node.output ?? []) if (out) dynamic.add(out);
+      }
+      this.dynamicTensors = dynamic;
+    }
+    return this.dynamicTensors;
+  }
+
+  /** A fused attention op, or a product of two activations (scores Q·Kᵀ, or scores·V). */
+  private mixesTokens(n: number): boolean {
+    const node = this.g.nodes[n];
+    const op = node.opType ?? '';
+    if (ATTENTION_LIKE.has(op)) return true;
+    if (!PRODUCT_OPS.has(op)) return false;
+    const operands = (node.input ?? []).filter(Boolean);
+    return operands.length >= 2 && operands.every((t) => this.dynamic.has(t));
+  }
 
   /** The earliest residual step in topological order: its stream operand is the embedding output. */
   firstStep(): ResidualStep | undefined {
@@ -337,7 +362,7 @@ class SpineWalker {
    */
   private branchKind(branch: string, streamIn: string, streamBefore: string | undefined): SubstepKind {
     const region = this.branchNodes(branch, this.sourcesFor(streamIn, ...(streamBefore ? [streamBefore] : [])));
-    const hasAttention = (n: number) => ATTENTION_LIKE.has(this.g.nodes[n].opType ?? '');
+    const hasAttention = (n: number) => this.mixesTokens(n);
     if (![...region].some(hasAttention)) return 'mlp';
     const ancestry = (t: string) => this.branchNodes(t, this.sourcesFor(streamIn, ...(streamBefore ? [streamBefore] : [])));
     for (const n of region) {
@@ -354,7 +379,10 @@ class SpineWalker {
     return 'attention';
   }
 
-  /** Nodes between the sources and `branch` (ancestors of the branch above the sources). */
+  /**
+   * Nodes between the sources and `branch` (ancestors of the branch above the sources) whose values
+   * reach it: a Shape reads only its input's dimensions, so what lies behind it is not followed.
+   */
   private branchNodes(branch: string, sources: Set<number>): Set<number> {
     const minRank = Math.min(...[...sources].map((s) => this.g.rank[s]));
     const region = new Set<number>();
@@ -363,6 +391,7 @@ class SpineWalker {
       const n = stack.pop();
       if (n === undefined || region.has(n) || sources.has(n) || this.g.rank[n] < minRank) continue;
       region.add(n);
+      if (METADATA_ONLY.has(this.g.nodes[n].opType ?? '')) continue;
       for (const i of this.g.nodes[n].input ?? []) if (i) stack.push(this.g.producer.get(i));
     }
     return region;

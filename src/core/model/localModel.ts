@@ -21,6 +21,10 @@ export interface ModelConfig {
   vocabSize?: number;
   /** Longest sequence the model's positions cover, when the config says. */
   maxPositions?: number;
+  /** Attention heads, key/value heads and head size: the shape of an empty KV cache. */
+  numHeads?: number;
+  kvHeads?: number;
+  headDim?: number;
 }
 
 export class ModelNotFoundError extends Error {}
@@ -71,31 +75,49 @@ async function readJson(file: string): Promise<Record<string, unknown> | undefin
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export async function readModelConfig(folder: string): Promise<ModelConfig | undefined> {
-  const config = await readJson(path.join(folder, 'config.json'));
-  if (config) {
-    // Multimodal configs nest the language model's settings.
-    const text = (config.text_config as Record<string, unknown> | undefined) ?? config;
-    return {
-      modelType: typeof config.model_type === 'string' ? config.model_type : undefined,
-      architecture: Array.isArray(config.architectures) && typeof config.architectures[0] === 'string' ? config.architectures[0] : undefined,
-      numLayers: num(text.num_hidden_layers) ?? num(text.n_layer) ?? num(text.num_layers),
-      hiddenSize: num(text.hidden_size) ?? num(text.n_embd) ?? num(text.d_model),
-      vocabSize: num(text.vocab_size),
-      maxPositions: num(text.max_position_embeddings) ?? num(text.n_positions) ?? num(text.n_ctx),
-    };
-  }
+  const hf = await readJson(path.join(folder, 'config.json'));
   const genai = await readJson(path.join(folder, 'genai_config.json'));
-  const m = genai?.model as Record<string, unknown> | undefined;
-  if (!m) return undefined;
+  if (!hf && !genai) return undefined;
+  // config.json first; genai_config.json fills what it leaves out (onnxruntime-genai builds carry both).
+  return { ...definedFields(genai ? fromGenaiConfig(genai) : {}), ...definedFields(hf ? fromHfConfig(hf) : {}) };
+}
+
+function definedFields(c: ModelConfig): ModelConfig {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as ModelConfig;
+}
+
+function fromHfConfig(config: Record<string, unknown>): ModelConfig {
+  // Multimodal configs nest the language model's settings.
+  const text = (config.text_config as Record<string, unknown> | undefined) ?? config;
+  const hiddenSize = num(text.hidden_size) ?? num(text.n_embd) ?? num(text.d_model);
+  const numHeads = num(text.num_attention_heads) ?? num(text.n_head) ?? num(text.num_heads);
+  return {
+    modelType: typeof config.model_type === 'string' ? config.model_type : undefined,
+    architecture: Array.isArray(config.architectures) && typeof config.architectures[0] === 'string' ? config.architectures[0] : undefined,
+    numLayers: num(text.num_hidden_layers) ?? num(text.n_layer) ?? num(text.num_layers),
+    hiddenSize,
+    vocabSize: num(text.vocab_size),
+    maxPositions: num(text.max_position_embeddings) ?? num(text.n_positions) ?? num(text.n_ctx),
+    numHeads,
+    kvHeads: num(text.num_key_value_heads) ?? num(text.multi_query_group_num) ?? numHeads,
+    headDim: num(text.head_dim) ?? (hiddenSize && numHeads ? hiddenSize / numHeads : undefined),
+  };
+}
+
+function fromGenaiConfig(genai: Record<string, unknown>): ModelConfig {
+  const m = (genai.model as Record<string, unknown> | undefined) ?? {};
   const decoder = (m.decoder as Record<string, unknown> | undefined) ?? {};
-  const heads = num(decoder.num_attention_heads) ?? num(decoder.num_key_value_heads);
-  const headSize = num(decoder.head_size);
+  const numHeads = num(decoder.num_attention_heads);
+  const headDim = num(decoder.head_size);
   return {
     modelType: typeof m.type === 'string' ? m.type : undefined,
     numLayers: num(decoder.num_hidden_layers),
-    hiddenSize: num(decoder.hidden_size) ?? (heads && headSize ? heads * headSize : undefined),
+    hiddenSize: num(decoder.hidden_size) ?? (numHeads && headDim ? numHeads * headDim : undefined),
     vocabSize: num(m.vocab_size),
     maxPositions: num(m.context_length),
+    numHeads,
+    kvHeads: num(decoder.num_key_value_heads) ?? numHeads,
+    headDim,
   };
 }
 

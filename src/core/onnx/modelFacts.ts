@@ -29,6 +29,37 @@ export function embeddingRows(model: OnnxModelFile): { rows: number; hidden: num
   return undefined;
 }
 
+/**
+ * Rows of the tables the graph looks positions up in (learned position embeddings, rotary caches):
+ * a pass over more positions than the smallest of them fails inside ONNX Runtime. A position table
+ * is a 2-D initializer gathered with indices computed from the inputs, but not from the values of
+ * the token ids or token types (positions come from position_ids, the mask, or the ids' shape).
+ */
+export function positionTableRows(model: OnnxModelFile): number | undefined {
+  const g = indexGraph(model.graph);
+  const ids = model.inputs.find((i) => /input_ids|ids/i.test(i.name))?.name ?? model.inputs[0]?.name;
+  const fromInputs = new Set(model.inputs.map((i) => i.name).filter((n) => !g.constants.has(n)));
+  const fromIdValues = new Set([...(ids ? [ids] : []), ...model.inputs.map((i) => i.name).filter((n) => /token_type|segment/i.test(n))]);
+  const order = [...g.nodes.keys()].sort((a, b) => g.rank[a] - g.rank[b]);
+  let rows: number | undefined;
+  for (const i of order) {
+    const n = g.nodes[i];
+    const inputs = (n.input ?? []).filter(Boolean);
+    const dynamic = inputs.some((t) => fromInputs.has(t));
+    const valueOfIds = !['Shape', 'Size'].includes(n.opType ?? '') && inputs.some((t) => fromIdValues.has(t));
+    for (const out of n.output ?? []) {
+      if (dynamic) fromInputs.add(out);
+      if (valueOfIds) fromIdValues.add(out);
+    }
+    if (n.opType !== 'Gather') continue;
+    const [table, indices] = n.input ?? [];
+    const init = table ? model.initializers.get(table) : undefined;
+    if (init?.dims?.length !== 2 || Number(init.dims[1]) < 2 || !indices || !fromInputs.has(indices) || fromIdValues.has(indices)) continue;
+    rows = Math.min(rows ?? Infinity, Number(init.dims[0]));
+  }
+  return rows;
+}
+
 /** A short name for the model's weight precision, in the dtype vocabulary of transformers.js. */
 export function describeModelDtype(model: OnnxModelFile): string {
   const ops = new Set((model.graph.node ?? []).map((n) => n.opType ?? ''));
@@ -41,4 +72,12 @@ export function describeModelDtype(model: OnnxModelFile): string {
     else if (init.dataType === TYPE.FLOAT) f32++;
   }
   return f16 > f32 ? 'fp16' : 'fp32';
+}
+
+/** Whether every past key/value input is read by the graph (a lifted merged decoder's no-cache branch reads none). */
+export function readsPastInputs(model: OnnxModelFile): boolean {
+  const past = model.inputs.filter((i) => /past|cache/i.test(i.name) && !/use_cache_branch/i.test(i.name));
+  if (!past.length) return false;
+  const read = new Set((model.graph.node ?? []).flatMap((n) => n.input ?? []));
+  return past.every((i) => read.has(i.name));
 }

@@ -17,6 +17,14 @@ export interface FeedPlan {
   inputs: PlannedInput[];
   /** Sequence length fixed by the graph (some exports bake it in); windows are padded to it. */
   fixedSequenceLength?: number;
+  /** Sizes of the KV cache's symbolic dimensions (heads, head size), from the model's config. */
+  cache: CacheDims;
+}
+
+/** What the config says about the KV cache, for inputs whose heads or head size are symbols. */
+export interface CacheDims {
+  kvHeads?: number;
+  headDim?: number;
 }
 
 export class UnsupportedInputsError extends Error {}
@@ -31,7 +39,7 @@ const ROLE_PATTERNS: [Role, RegExp][] = [
   ['input_ids', /input_ids|^input(:0)?$|^ids$|tokens?$/i],
 ];
 
-export function planFeeds(metadata: readonly ort.InferenceSession.ValueMetadata[]): FeedPlan {
+export function planFeeds(metadata: readonly ort.InferenceSession.ValueMetadata[], cache: CacheDims = {}): FeedPlan {
   const inputs: PlannedInput[] = [];
   const unknown: string[] = [];
   for (const m of metadata) {
@@ -49,7 +57,37 @@ export function planFeeds(metadata: readonly ort.InferenceSession.ValueMetadata[
     throw new UnsupportedInputsError(`The model has inputs the profiler does not know how to fill: ${unknown.join(', ')}. Supported: input_ids, attention_mask, position_ids, token_type_ids, past key/values, use_cache_branch, num_logits_to_keep.`);
   }
   const seqDim = ids!.shape[1];
-  return { inputs, fixedSequenceLength: typeof seqDim === 'number' && seqDim > 0 ? seqDim : undefined };
+  const plan = { inputs, fixedSequenceLength: typeof seqDim === 'number' && seqDim > 0 ? seqDim : undefined, cache };
+  // Shape an empty cache now, so a model whose cache cannot be shaped fails before any text is read.
+  for (const input of inputs) if (input.role === 'past') emptyPastDims(input, 1, batchSymbolOf(plan), cache);
+  return plan;
+}
+
+function batchSymbolOf(plan: Pick<FeedPlan, 'inputs'>): string | undefined {
+  const dim = plan.inputs.find((i) => i.role === 'input_ids')!.shape[0];
+  return typeof dim === 'string' ? dim : undefined;
+}
+
+/**
+ * Dimensions of an empty KV cache input: batch, no past positions, and the heads and head size
+ * the graph expects. Exporters name the batch and past-length symbols; onnxruntime-genai builds
+ * also leave the head size symbolic (`kv_cache_dim`), which must match the attention op's, so it
+ * comes from the config. Unnamed symbols are placed by layout: [..., heads, past, head size].
+ */
+export function emptyPastDims(input: { name: string; shape: readonly (number | string)[] }, batch: number, batchSymbol: string | undefined, cache: CacheDims): number[] {
+  const rank = input.shape.length;
+  return input.shape.map((d, i) => {
+    if (typeof d === 'number' && d >= 0) return d;
+    const symbol = typeof d === 'string' ? d : '';
+    if ((batchSymbol && symbol === batchSymbol) || /batch/i.test(symbol)) return batch;
+    if (/seq|len|past|total/i.test(symbol) || (!symbol && i === rank - 2)) return 0;
+    const size = i === rank - 1 ? cache.headDim : cache.kvHeads;
+    if (size === undefined) {
+      const what = i === rank - 1 ? 'head size (head_dim, or hidden_size / num_attention_heads)' : 'number of key/value heads (num_key_value_heads)';
+      throw new UnsupportedInputsError(`The KV cache input ${input.name} has a symbolic dimension '${symbol || `#${i}`}' that must be the ${what}, and neither config.json nor genai_config.json states it.`);
+    }
+    return size;
+  });
 }
 
 /** Right-padded batch: real tokens first, so causal models never let padding touch them. */
@@ -63,8 +101,7 @@ export interface Batch {
 export function buildFeeds(plan: FeedPlan, batch: Batch): Record<string, ort.Tensor> {
   const B = batch.ids.length;
   const T = batch.length;
-  const idsShape = plan.inputs.find((i) => i.role === 'input_ids')!.shape;
-  const batchSymbol = typeof idsShape[0] === 'string' ? idsShape[0] : undefined;
+  const batchSymbol = batchSymbolOf(plan);
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of plan.inputs) {
     switch (input.role) {
@@ -80,11 +117,9 @@ export function buildFeeds(plan: FeedPlan, batch: Batch): Record<string, ort.Ten
       case 'token_type_ids':
         feeds[input.name] = intTensor(input.type, B, T, () => 0);
         break;
-      case 'past': {
-        const dims = input.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : d === batchSymbol || /batch/i.test(String(d)) ? B : 0));
-        feeds[input.name] = new ort.Tensor(input.type, emptyData(input.type), dims);
+      case 'past':
+        feeds[input.name] = new ort.Tensor(input.type, emptyData(input.type), emptyPastDims(input, B, batchSymbol, plan.cache));
         break;
-      }
       case 'use_cache_branch':
         // false: the merged decoder's branch without a cache (the profiler always starts from scratch).
         feeds[input.name] = new ort.Tensor('bool', new Uint8Array(1), input.shape.length ? [1] : []);
@@ -132,14 +167,15 @@ function emptyData(type: ort.Tensor.Type): ort.Tensor.DataType {
 }
 
 /**
- * Inputs for one step of token-by-token decoding: a single token at `position`, the cache the
- * previous step returned (empty at the start), a mask over everything seen so far.
+ * Inputs for a window that continues a text: its tokens at `position` onwards, the cache the
+ * previous window returned (empty at the start), a mask over everything seen so far.
  */
-export function buildStepFeeds(plan: FeedPlan, step: { id: number; position: number; past?: Record<string, ort.Tensor> }): Record<string, ort.Tensor> {
-  const feeds = buildFeeds(plan, { ids: [[step.id]], length: 1, padId: 0 });
+export function buildContinuationFeeds(plan: FeedPlan, step: { ids: number[]; position: number; past?: Record<string, ort.Tensor> }): Record<string, ort.Tensor> {
+  const T = step.ids.length;
+  const feeds = buildFeeds(plan, { ids: [step.ids], length: T, padId: 0 });
   for (const input of plan.inputs) {
-    if (input.role === 'attention_mask') feeds[input.name] = intTensor(input.type, 1, step.position + 1, () => 1);
-    if (input.role === 'position_ids') feeds[input.name] = intTensor(input.type, 1, 1, () => step.position);
+    if (input.role === 'attention_mask') feeds[input.name] = intTensor(input.type, 1, step.position + T, () => 1);
+    if (input.role === 'position_ids') feeds[input.name] = intTensor(input.type, 1, T, (_b, t) => step.position + t);
     if (input.role === 'past' && step.past?.[input.name]) feeds[input.name] = step.past[input.name];
   }
   return feeds;

@@ -10,7 +10,8 @@ import { instrumentedBytes, type InstrumentedModel } from '../graph/instrument';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
-import { buildFeeds, buildStepFeeds, planFeeds, presentOutputs, type FeedPlan } from './feeds';
+import { ProfileCancelledError } from './cancel';
+import { buildContinuationFeeds, buildFeeds, planFeeds, presentOutputs, type CacheDims, type FeedPlan } from './feeds';
 
 export interface SessionSettings {
   threads?: number;
@@ -22,13 +23,21 @@ export interface SessionSettings {
    * (old past-only exports); forcing it elsewhere checks that both ways give the same numbers.
    */
   incremental?: boolean;
+  /** Sizes of the KV cache's symbolic dimensions, from the config. */
+  cache?: CacheDims;
+  /**
+   * The graph reads its past key/value inputs (a lifted merged decoder's no-cache branch does
+   * not), so a text's windows can continue one another through the cache.
+   */
+  readsPast?: boolean;
 }
 
 export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
-    // ORT warns about harmless quirks of old exporters (initializers listed as inputs); keep errors only.
-    logSeverityLevel: 3,
+    // ORT's own log lines (coloured, on stderr) stay off: its errors reach the user as exceptions,
+    // rephrased where they are caught.
+    logSeverityLevel: 4,
     ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
     ...(settings.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   };
@@ -119,8 +128,10 @@ function concatWindows(parts: WindowProbeValues[]): WindowProbeValues {
 export class ProbedSession {
   readonly plan: FeedPlan;
   private readonly fetches: string[];
-  /** Cache input -> present output, when windows are decoded token by token. */
+  /** Cache input -> present output, when windows can continue one another through the KV cache. */
   private readonly cache: Map<string, string> | undefined;
+  /** Each window is fed one token at a time through the cache (graphs that take one token per run). */
+  readonly decodesTokenByToken: boolean;
 
   private constructor(
     readonly session: ort.InferenceSession,
@@ -132,11 +143,11 @@ export class ProbedSession {
      * in a batch a text's numbers would depend on its companions and on the padding.
      */
     readonly oneWindowAtATime: boolean,
-    incremental: boolean | undefined,
+    settings: SessionSettings,
   ) {
-    this.plan = planFeeds(session.inputMetadata);
-    const wanted = incremental ?? this.plan.fixedSequenceLength === 1;
-    this.cache = wanted ? presentOutputs(this.plan, session.outputNames) : undefined;
+    this.plan = planFeeds(session.inputMetadata, settings.cache);
+    this.cache = settings.readsPast === false ? undefined : presentOutputs(this.plan, session.outputNames);
+    this.decodesTokenByToken = this.cache !== undefined && (settings.incremental ?? this.plan.fixedSequenceLength === 1);
     this.fetches = [...Object.values(PROBE_OUTPUTS)];
     for (const kind of substepKinds) for (const stat of ['mean', 'absMean', 'l2'] as const) this.fetches.push(substepOutput(kind, stat));
     if (raw) for (let k = 0; k <= numLayers; k++) this.fetches.push(rawResidualOutput(k));
@@ -145,22 +156,24 @@ export class ProbedSession {
 
   static async create(staged: StagedModel, layout: ProbeLayout, settings: SessionSettings, raw = false): Promise<ProbedSession> {
     const session = await createOrtSession(staged, settings);
-    return new ProbedSession(session, layout.numLayers, layout.substepKinds, raw, layout.perTensorActivationScales, settings.incremental);
+    return new ProbedSession(session, layout.numLayers, layout.substepKinds, raw, layout.perTensorActivationScales, settings);
   }
 
   /** Longest window the graph accepts, if it fixes the sequence length (decoding token by token lifts the limit). */
   get fixedSequenceLength(): number | undefined {
-    return this.cache ? undefined : this.plan.fixedSequenceLength;
+    return this.decodesTokenByToken ? undefined : this.plan.fixedSequenceLength;
   }
 
-  get decodesTokenByToken(): boolean {
+  /** Whether a text's windows continue one another through the KV cache (exactly one pass). */
+  get carriesCache(): boolean {
     return this.cache !== undefined;
   }
 
+  /** Independent windows (each starts from an empty cache), batched where that is exact. */
   async run(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
-    if (this.cache) {
+    if (this.decodesTokenByToken) {
       const out: WindowProbeValues[] = [];
-      for (const w of windows) out.push(await this.runIncremental(w, this.cache));
+      for (const w of windows) out.push(...(await this.runContinued([w])));
       return out;
     }
     if (this.oneWindowAtATime && windows.length > 1) {
@@ -171,25 +184,38 @@ export class ProbedSession {
     return this.runBatch(windows, padId);
   }
 
+  /**
+   * Consecutive windows of one text, each continuing the previous one through the KV cache, so
+   * their values are those of one pass over all their tokens. Needs `carriesCache`.
+   */
+  async runContinued(windows: number[][], signal?: AbortSignal): Promise<WindowProbeValues[]> {
+    const cache = this.cache;
+    if (!cache) throw new Error('This model has no KV cache to carry between windows.');
+    const fetches = [...this.fetches, ...cache.values()];
+    const out: WindowProbeValues[] = [];
+    let past: Record<string, ort.Tensor> | undefined;
+    let position = 0;
+    for (const window of windows) {
+      const pieces = this.decodesTokenByToken ? window.map((id) => [id]) : [window];
+      const parts: WindowProbeValues[] = [];
+      for (const ids of pieces) {
+        if (signal?.aborted) throw new ProfileCancelledError();
+        const result = await this.session.run(buildContinuationFeeds(this.plan, { ids, position, past }), fetches);
+        parts.push(this.extract(result, ids.length, 0, ids.length));
+        past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
+        position += ids.length;
+      }
+      out.push(parts.length === 1 ? parts[0] : concatWindows(parts));
+    }
+    return out;
+  }
+
   private async runBatch(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
     const longest = Math.max(...windows.map((w) => w.length));
     const length = this.plan.fixedSequenceLength ?? longest;
     const feeds = buildFeeds(this.plan, { ids: windows, length, padId });
     const out = await this.session.run(feeds, this.fetches);
     return windows.map((w, b) => this.extract(out, length, b, w.length));
-  }
-
-  /** One window decoded token by token, each step reading the cache the previous one returned. */
-  private async runIncremental(ids: number[], cache: Map<string, string>): Promise<WindowProbeValues> {
-    const steps: WindowProbeValues[] = [];
-    let past: Record<string, ort.Tensor> | undefined;
-    const fetches = [...this.fetches, ...cache.values()];
-    for (let t = 0; t < ids.length; t++) {
-      const out = await this.session.run(buildStepFeeds(this.plan, { id: ids[t], position: t, past }), fetches);
-      steps.push(this.extract(out, 1, 0, 1));
-      past = Object.fromEntries([...cache].map(([input, output]) => [input, out[output]]));
-    }
-    return concatWindows(steps);
   }
 
   /** Window `b`'s first `n` tokens of a run whose outputs are [batch, length, ...]. */

@@ -24,6 +24,10 @@ export interface TextLayerStats {
 
 export interface TextStats {
   tokens: number;
+  /** Forward passes the text took. */
+  windows: number;
+  /** Its values are those of one pass over all its tokens (one window, or windows continued through the KV cache). */
+  exact: boolean;
   layers: TextLayerStats[];
 }
 
@@ -62,7 +66,7 @@ export class TextAccumulator {
     return this.tokens;
   }
 
-  finish(): TextStats {
+  finish(passes: { windows: number; exact: boolean } = { windows: 1, exact: true }): TextStats {
     const n = this.tokens;
     const layers: TextLayerStats[] = [];
     for (let l = 0; l < this.numLayers; l++) {
@@ -74,6 +78,6 @@ export class TextAccumulator {
         substeps: this.subSums.map((s) => ({ kind: s.kind, mean: s.mean[l] / n, absMean: s.absMean[l] / n, l2: s.l2[l] / n })),
       });
     }
-    return { tokens: n, layers };
+    return { tokens: n, windows: passes.windows, exact: passes.exact, layers };
   }
 }
