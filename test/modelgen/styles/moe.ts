@@ -1,0 +1,3 @@
+import type { WeightRandom } from '../random';
+import type { GenOptions, StyleBuild } from '../types';
+export function buildMoe(_o: GenOptions, _rng: WeightRandom): StyleBuild { throw new Error('todo'); }
