@@ -76,6 +76,11 @@ export interface ExpectedSpine {
   residualNodes: string[];
   /** Node joining the stream and the attention branch (sequential blocks only). */
   midResidualNodes?: string[];
+  /**
+   * Add nodes inside blocks that join no residual stream and must not be taken for residual joins:
+   * the moe style's sums of expert outputs (index_add_ exported as ScatterElements + Add chains).
+   */
+  innerAddNodes?: string[];
   norm: 'pre' | 'post';
   parallel: boolean;
 }
