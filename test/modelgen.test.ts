@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
-import { DEFAULT_CACHE_DIR, ensureModel, generateModel, makeFeeds, MODEL_STYLES, type GeneratedModel, type GenOptions, type ModelStyle } from './modelgen';
+import { DEFAULT_CACHE_DIR, ensureModel, generateModel, makeFeeds, MODEL_STYLES, presentNameFor, type GeneratedModel, type GenOptions, type ModelStyle } from './modelgen';
 import { fromHalfBits } from './modelgen/onnx/float16';
 
 const TEXT_LONG = '#include <vector>\n// Ünïcödé comment: 日本語 🙂\nint main() {\n  std::vector<int> v{1, 2, 3};\n  return v.size();\n}\n';
@@ -200,6 +200,204 @@ describe('modelgen', function () {
       });
     });
   }
+
+  describe('styles from real exporters the profiler met (genai-gqa, opt-flat-mlp, moe)', () => {
+    const NEW_STYLES = ['genai-gqa', 'opt-flat-mlp', 'moe'] as const;
+    const caseOf = (style: ModelStyle): Case => ({ label: style, style });
+    const graphOf = async (model: GeneratedModel): Promise<onnx.IGraphProto> => onnx.ModelProto.decode(await readFile(model.onnxPath)).graph ?? {};
+    const attrInt = (n: onnx.INodeProto, name: string): number | undefined => {
+      const a = (n.attribute ?? []).find((x) => x.name === name);
+      return a ? Number(a.i) : undefined;
+    };
+
+    for (const style of NEW_STYLES) {
+      it(`${style} generates the same bytes for the same seed and others for another`, async () => {
+        const dir = path.join(DEFAULT_CACHE_DIR, `determinism-${style}-${process.pid}`);
+        try {
+          const files = async (m: GeneratedModel): Promise<Buffer[]> =>
+            Promise.all([m.onnxFile, ...m.externalDataFiles, 'config.json', 'modelgen.json'].map((f) => readFile(path.join(m.dir, f))));
+          const first = await generateModel(style, path.join(dir, 'a'), { seed: 7 });
+          const a = await files(first);
+          const b = await files(await generateModel(style, path.join(dir, 'b'), { seed: 7 }));
+          const c = await files(await generateModel(style, path.join(dir, 'c'), { seed: 8 }));
+          a.forEach((bytes, i) => assert.ok(bytes.equals(b[i]), `file ${i}: same seed, different bytes`));
+          // Weights live in the external data file where there is one.
+          const weights = first.externalDataFiles.length > 0 ? 1 : 0;
+          assert.ok(!a[weights].equals(c[weights]), 'different seeds, same weights');
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    }
+
+    /**
+     * Window 1 = the first `split` tokens of every row (all rows at least that long), window 2 =
+     * the rest, right-padded; its logits on real tokens must equal one pass over the whole row.
+     */
+    async function carriedWindowsDiff(model: GeneratedModel, session: ort.InferenceSession, texts: number[][], split: number): Promise<number> {
+      const first = makeFeeds(model, texts.map((r) => r.slice(0, split)));
+      const out1 = await session.run(first);
+      for (const input of model.inputs.filter((i) => i.role === 'past_key' || i.role === 'past_value')) {
+        const present = out1[presentNameFor(input) ?? ''];
+        assert.deepEqual(present.dims, [texts.length, model.kvHeads, split, model.headDim], `${input.name}'s present has the wrong shape`);
+      }
+      const out2 = await session.run(makeFeeds(model, texts.map((r) => r.slice(split)), { cache: { outputs: out1, attentionMask: first.attention_mask } }));
+      const seq2 = Math.max(...texts.map((r) => r.length)) - split;
+      let worst = 0;
+      for (const [b, row] of texts.entries()) {
+        const whole = (await session.run(makeFeeds(model, [row])))[model.mainOutput];
+        const tail = rows(whole, 0, row.length).subarray(split * model.vocabSize);
+        const carried = toNumbers(out2[model.mainOutput]).subarray(b * seq2 * model.vocabSize, (b * seq2 + row.length - split) * model.vocabSize);
+        worst = Math.max(worst, maxRelDiff(carried, tail));
+      }
+      return worst;
+    }
+
+    const A = [40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51];
+    const B = [60, 61, 62, 63, 64, 65, 66, 67];
+
+    for (const style of ['opt-flat-mlp', 'moe'] as const) {
+      it(`${style}: two windows with the KV cache carried (batch 2, right padding) equal one pass`, async () => {
+        const { model, session } = await open(caseOf(style));
+        const diff = await carriedWindowsDiff(model, session, [A, B], 5);
+        assert.ok(diff <= 1e-4, `carried cache differs from one pass by ${diff}`);
+      });
+    }
+
+    it('genai-gqa: the KV cache works: an empty past of [B, KV_HEADS, 0, HEAD_DIM], then the presents carried into a second window', async () => {
+      const { model, session } = await open(caseOf('genai-gqa'));
+      const empty = makeFeeds(model, [A, B]);
+      assert.deepEqual(empty['past_key_values.0.key'].dims, [2, model.kvHeads, 0, model.headDim]);
+      assert.equal(toNumbers((await session.run(empty)).logits).every(Number.isFinite), true);
+      // Batch 1: exact.
+      for (const row of [A, B]) {
+        const diff = await carriedWindowsDiff(model, session, [row], 5);
+        assert.ok(diff <= 1e-4, `carried cache differs from one pass by ${diff}`);
+      }
+      // onnxruntime's CPU GroupQueryAttention refuses several rows of several tokens on a non-empty
+      // past ("batch_size must be 1 when sequence_length > 1 and past context is given"): a profiler
+      // carrying the cache must run such windows one row at a time. Should a later runtime accept
+      // them, the results must still be right.
+      let batched: number | undefined;
+      try {
+        batched = await carriedWindowsDiff(model, session, [A, B], 5);
+      } catch (err) {
+        assert.match(String(err), /batch_size must be 1 when sequence_length > 1 and past context is given/);
+      }
+      if (batched !== undefined) assert.ok(batched <= 1e-4, `batched carried cache differs from one pass by ${batched}`);
+    });
+
+    it('genai-gqa declares the past as the builder does (symbolic head size) and has its genai_config.json', async () => {
+      const { model } = await open(caseOf('genai-gqa'));
+      assert.ok(model.kvHeads < model.heads, 'not grouped-query attention');
+      assert.equal(model.headDim % 16, 0);
+      const graph = await graphOf(model);
+      const pastInputs = (graph.input ?? []).filter((i) => (i.name ?? '').startsWith('past_key_values.'));
+      assert.equal(pastInputs.length, 2 * model.numLayers);
+      // The builder's order: every key, then every value.
+      assert.deepEqual(pastInputs.map((i) => i.name), [...Array.from({ length: model.numLayers }, (_, i) => `past_key_values.${i}.key`), ...Array.from({ length: model.numLayers }, (_, i) => `past_key_values.${i}.value`)]);
+      for (const input of pastInputs) {
+        const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || Number(d.dimValue));
+        assert.deepEqual(dims, ['batch_size', model.kvHeads, 'past_sequence_length', 'kv_cache_dim']);
+      }
+      assert.ok(!(graph.input ?? []).some((i) => i.name === 'position_ids'), 'GQA takes positions from seqlens_k');
+      const nodes = graph.node ?? [];
+      const gqa = nodes.filter((n) => n.opType === 'GroupQueryAttention');
+      assert.equal(gqa.length, model.numLayers);
+      for (const n of gqa) {
+        assert.equal(n.domain, 'com.microsoft');
+        assert.equal(attrInt(n, 'num_heads'), model.heads);
+        assert.equal(attrInt(n, 'kv_num_heads'), model.kvHeads);
+        assert.equal(attrInt(n, 'do_rotary'), 1);
+      }
+      const byOutput = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+      const seqlens = byOutput.get(gqa[0].input?.[5] ?? '');
+      assert.equal(seqlens?.opType, 'Cast');
+      assert.equal(byOutput.get(seqlens?.input?.[0] ?? '')?.opType, 'Sub');
+      assert.equal(byOutput.get(gqa[0].input?.[6] ?? '')?.opType, 'Cast');
+      assert.equal(nodes.filter((n) => n.opType === 'SkipSimplifiedLayerNormalization').length, 2 * model.numLayers);
+      assert.equal(nodes.filter((n) => n.opType === 'SimplifiedLayerNormalization').length, 1);
+      assert.deepEqual(model.externalDataFiles, ['model.onnx.data']);
+
+      const genai = JSON.parse(await readFile(path.join(model.dir, 'genai_config.json'), 'utf8')) as { model: { context_length: number; vocab_size: number; decoder: Record<string, unknown> } };
+      assert.equal(genai.model.decoder.head_size, model.headDim);
+      assert.equal(genai.model.decoder.num_key_value_heads, model.kvHeads);
+      assert.equal(genai.model.decoder.num_attention_heads, model.heads);
+      assert.equal(genai.model.decoder.hidden_size, model.hidden);
+      assert.equal(genai.model.decoder.num_hidden_layers, model.numLayers);
+      assert.equal(genai.model.vocab_size, model.vocabSize);
+      assert.equal(genai.model.context_length, model.options.maxPositions);
+      const config = JSON.parse(await readFile(path.join(model.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(config.num_key_value_heads, model.kvHeads);
+    });
+
+    it('opt-flat-mlp joins the MLP residual on the flattened [batch*tokens, hidden] view', async () => {
+      const { model, session } = await open(caseOf('opt-flat-mlp'));
+      const graph = await graphOf(model);
+      const nodes = graph.node ?? [];
+      const byName = new Map(nodes.map((n) => [n.name ?? '', n]));
+      const byOutput = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+      const consumers = (t: string): onnx.INodeProto[] => nodes.filter((n) => (n.input ?? []).includes(t));
+      for (let i = 0; i < model.numLayers; i++) {
+        const join = byName.get(model.expected.residualNodes[i]);
+        assert.equal(join?.opType, 'Add');
+        const [flatMid, mlpOut] = join?.input ?? [];
+        const flatten = byOutput.get(flatMid);
+        assert.equal(flatten?.opType, 'Reshape', 'the residual input of the MLP join is not the flattened stream');
+        assert.equal(flatten?.input?.[0], model.expected.midResidualNames?.[i]);
+        assert.equal(byOutput.get(mlpOut)?.opType, 'Gemm');
+        const back = consumers(join?.output?.[0] ?? '');
+        assert.deepEqual(back.map((n) => n.opType), ['Reshape']);
+        assert.equal(back[0].output?.[0], model.expected.residualNames[i]);
+      }
+      // The join's output is rank 2; resid_post (the Reshape after it) is [batch, tokens, hidden].
+      const proto = onnx.ModelProto.decode(await readFile(model.onnxPath));
+      const flatName = byName.get(model.expected.residualNodes[0])?.output?.[0] ?? '';
+      proto.graph!.output = [...(proto.graph!.output ?? []), { name: flatName, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }];
+      const probe = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish(), { intraOpNumThreads: 1 });
+      try {
+        const out = await probe.run(makeFeeds(model, [A, B]));
+        assert.deepEqual(out[flatName].dims, [2 * A.length, model.hidden]);
+      } finally {
+        await probe.release();
+      }
+      void session;
+    });
+
+    it('moe sums expert outputs with a chain of Adds inside each block, as index_add_ exports', async () => {
+      const { model } = await open(caseOf('moe'));
+      const graph = await graphOf(model);
+      const nodes = graph.node ?? [];
+      const byName = new Map(nodes.map((n) => [n.name ?? '', n]));
+      const byOutput = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+      const config = JSON.parse(await readFile(path.join(model.dir, 'config.json'), 'utf8')) as Record<string, number>;
+      const experts = config.num_experts;
+      assert.ok(experts >= 2);
+      assert.equal(nodes.filter((n) => n.opType === 'TopK').length, model.numLayers);
+      assert.equal(nodes.filter((n) => n.opType === 'ScatterElements').length, experts * model.numLayers);
+      const inner = model.expected.innerAddNodes ?? [];
+      assert.equal(inner.length, experts * model.numLayers);
+      for (let i = 0; i < model.numLayers; i++) {
+        const chain = inner.slice(i * experts, (i + 1) * experts).map((n) => byName.get(n));
+        // acc_0 = ConstantOfShape zeros; acc_e+1 = Add(acc_e, ScatterElements(zeros, Expand(token), expert_e * weight)).
+        assert.equal(byOutput.get(chain[0]?.input?.[0] ?? '')?.opType, 'ConstantOfShape');
+        chain.forEach((add, e) => {
+          assert.equal(add?.opType, 'Add');
+          assert.equal(byOutput.get(add?.input?.[1] ?? '')?.opType, 'ScatterElements');
+          if (e > 0) assert.equal(add?.input?.[0], chain[e - 1]?.output?.[0]);
+        });
+        const reshape = nodes.find((n) => n.opType === 'Reshape' && n.input?.[0] === chain[experts - 1]?.output?.[0]);
+        assert.ok(reshape, 'the expert sum is not reshaped back to [batch, tokens, hidden]');
+        const join = byName.get(model.expected.residualNodes[i]);
+        assert.deepEqual(join?.input, [model.expected.midResidualNames?.[i], reshape.output?.[0]]);
+        // The router: MatMul -> Softmax -> TopK.
+        const topk = nodes.find((n) => n.opType === 'TopK' && (n.name ?? '').startsWith(`/model/layers.${i}/mlp/`));
+        const softmax = byOutput.get(topk?.input?.[0] ?? '');
+        assert.equal(softmax?.opType, 'Softmax');
+        assert.equal(byOutput.get(softmax?.input?.[0] ?? '')?.opType, 'MatMul');
+      }
+    });
+  });
 
   it('tokenizer round-trips code, whitespace and unicode with ids below the vocabulary size', async () => {
     const model = await ensureModel('optimum-llama');

@@ -20,11 +20,12 @@ export async function generateModel(style: ModelStyle, outDir: string, opts: Par
 
   const onnxPath = path.join(dir, build.onnxFile);
   await mkdir(path.dirname(onnxPath), { recursive: true });
-  const model = assembleModel({ graph: build.graph, opsets: build.opsets, producerName: build.producer.name, producerVersion: build.producer.version });
+  const model = assembleModel({ graph: build.graph, opsets: build.opsets, producerName: build.producer.name, producerVersion: build.producer.version, irVersion: build.irVersion });
   await writeModelFile(model, onnxPath, build.externalData);
   await writeJson(path.join(dir, 'tokenizer.json'), tok.tokenizerJson);
   await writeJson(path.join(dir, 'tokenizer_config.json'), tok.tokenizerConfig);
   await writeJson(path.join(dir, 'config.json'), buildConfigJson(o, build, { eos: tok.eosTokenId, pad: tok.padTokenId }));
+  for (const [name, value] of Object.entries(build.extraJsonFiles?.({ eos: tok.eosTokenId, pad: tok.padTokenId }) ?? {})) await writeJson(path.join(dir, name), value);
 
   const generated: GeneratedModel = {
     dir,
@@ -35,6 +36,7 @@ export async function generateModel(style: ModelStyle, outDir: string, opts: Par
     numLayers: o.layers,
     hidden: o.hidden,
     heads: o.heads,
+    kvHeads: build.kvHeads ?? o.heads,
     headDim: o.hidden / o.heads,
     intermediate: o.intermediate,
     vocabSize: o.vocabSize,

@@ -1,6 +1,6 @@
 /** Deterministic small ONNX language models in real exporters' styles, for tests that must run offline. */
 export { ensureModel, DEFAULT_CACHE_DIR } from './cache';
-export { makeFeeds, type FeedOptions } from './feeds';
+export { makeFeeds, presentNameFor, type FeedOptions } from './feeds';
 export { generateModel } from './generate';
 export { ModelGenError, resolveOptions } from './options';
 export {

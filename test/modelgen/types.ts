@@ -13,6 +13,9 @@ export const MODEL_STYLES = [
   'merged-if',
   'quantized',
   'quantized-dynamic',
+  'genai-gqa',
+  'opt-flat-mlp',
+  'moe',
 ] as const;
 
 /** An exporter's way of writing a transformer graph (see README.md in this folder). */
@@ -73,6 +76,11 @@ export interface ExpectedSpine {
   residualNodes: string[];
   /** Node joining the stream and the attention branch (sequential blocks only). */
   midResidualNodes?: string[];
+  /**
+   * Add nodes inside blocks that join no residual stream and must not be taken for residual joins:
+   * the moe style's sums of expert outputs (index_add_ exported as ScatterElements + Add chains).
+   */
+  innerAddNodes?: string[];
   norm: 'pre' | 'post';
   parallel: boolean;
 }
@@ -90,6 +98,8 @@ export interface GeneratedModel {
   numLayers: number;
   hidden: number;
   heads: number;
+  /** Key/value heads of the KV cache (fewer than `heads` with grouped-query attention). */
+  kvHeads: number;
   headDim: number;
   intermediate: number;
   vocabSize: number;
@@ -123,4 +133,10 @@ export interface StyleBuild {
   /** Hugging Face config.json fields particular to the architecture. */
   config: Record<string, unknown>;
   producer: { name: string; version: string };
+  /** KV-cache heads when they differ from the attention heads (grouped-query attention). */
+  kvHeads?: number;
+  /** ModelProto ir_version when not 8 (the genai builder writes 10). */
+  irVersion?: number;
+  /** More JSON files for the model folder (genai_config.json), by name relative to it; given the tokenizer's special ids. */
+  extraJsonFiles?: (ids: { eos: number; pad: number }) => Record<string, unknown>;
 }

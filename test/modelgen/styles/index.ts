@@ -3,8 +3,11 @@ import type { WeightRandom } from '../random';
 import type { GenOptions, ModelStyle, StyleBuild } from '../types';
 import { buildBertPostnorm } from './bertPostnorm';
 import { buildGenaiFused } from './genaiFused';
+import { buildGenaiGqa } from './genaiGqa';
 import { buildMergedIf } from './mergedIf';
+import { buildMoe } from './moe';
 import { buildNeoxParallel } from './neoxParallel';
+import { buildOptFlatMlp } from './optFlatMlp';
 import { buildOptimumLlama } from './optimumLlama';
 import { buildOrtFused } from './ortFused';
 
@@ -28,5 +31,11 @@ export function buildStyle(style: ModelStyle, o: GenOptions, rng: WeightRandom):
       return buildOptimumLlama(o, rng, { opset: 14, quantized: true });
     case 'quantized-dynamic':
       return buildOptimumLlama(o, rng, { opset: 14, quantized: false, dynamic8: true });
+    case 'genai-gqa':
+      return buildGenaiGqa(o, rng);
+    case 'opt-flat-mlp':
+      return buildOptFlatMlp(o, rng);
+    case 'moe':
+      return buildMoe(o, rng);
   }
 }
