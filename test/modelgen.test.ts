@@ -346,11 +346,12 @@ describe('modelgen', function () {
         assert.equal(flatten?.opType, 'Reshape', 'the residual input of the MLP join is not the flattened stream');
         assert.equal(flatten?.input?.[0], model.expected.midResidualNames?.[i]);
         assert.equal(byOutput.get(mlpOut)?.opType, 'Gemm');
+        // resid_post is the join's own flat output; a Reshape views it as [batch, tokens, hidden] again.
+        assert.equal(join?.output?.[0], model.expected.residualNames[i]);
         const back = consumers(join?.output?.[0] ?? '');
         assert.deepEqual(back.map((n) => n.opType), ['Reshape']);
-        assert.equal(back[0].output?.[0], model.expected.residualNames[i]);
       }
-      // The join's output is rank 2; resid_post (the Reshape after it) is [batch, tokens, hidden].
+      // The join's output (resid_post) is rank 2: [batch * tokens, hidden].
       const proto = onnx.ModelProto.decode(await readFile(model.onnxPath));
       const flatName = byName.get(model.expected.residualNodes[0])?.output?.[0] ?? '';
       proto.graph!.output = [...(proto.graph!.output ?? []), { name: flatName, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }];

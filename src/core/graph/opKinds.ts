@@ -33,7 +33,7 @@ export const METADATA_ONLY = new Set(['Shape', 'Size']);
 export const SKIP_NORM = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
 
 /** Ops that only relabel or re-type a tensor: the residual stream passes through them unchanged. */
-export const PASS_THROUGH = new Set(['Cast', 'Identity']);
+export const PASS_THROUGH = new Set(['Cast', 'Identity', 'Reshape']);
 
 /** Wrappers that run a whole generation loop inside one node: there is no spine to instrument. */
 export const GENERATION_LOOPS = new Set(['BeamSearch', 'GreedySearch', 'Sampling', 'WhisperBeamSearch']);

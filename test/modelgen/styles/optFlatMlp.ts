@@ -105,7 +105,9 @@ export function buildOptFlatMlp(o: GenOptions, rng: WeightRandom): StyleBuild {
     expected.midResidualNodes?.push(midNode);
     expected.midResidualNames?.push(mid);
     expected.residualNodes.push(postNode);
-    expected.residualNames.push(x);
+    // The join's own (flat) output is the stream leaving the block; the Reshape only views it as
+    // [batch, tokens, hidden] again, and the profiler reshapes every point it probes anyway.
+    expected.residualNames.push(sum);
   }
   const finalNorm = norm('/decoder/final_layer_norm', x, 'model.decoder.final_layer_norm');
   const tiedHead = g.op('Transpose', 'Transpose_532', [embedTable], { outputs: ['model.decoder.embed_tokens.weight_transposed'], attrs: [attr.ints('perm', [1, 0])] });
