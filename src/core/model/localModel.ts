@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dtype } from '../api';
-import { availableDtypes, ONNX_SUBFOLDER, onnxFileForDtype, onnxPathForDtype } from './dtype';
+import { availableDtypes, ONNX_SUBFOLDER, onnxPathForDtype } from './dtype';
 
 export interface ResolvedModel {
   folder: string;
@@ -40,8 +40,7 @@ export class LocalDtypeNotAvailableError extends ModelNotFoundError {
 
 /**
  * `target` is a model folder or an .onnx file. With `dtype`, a folder is read as a transformers.js
- * repo is (`onnx/model_q4.onnx` for q4; the same names at the top level are accepted too), and a
- * file must be the one that dtype names.
+ * repo is (`onnx/model_q4.onnx` for q4), and a file must be the one that dtype names.
  */
 export async function resolveLocalModel(target: string, dtype?: Dtype): Promise<ResolvedModel> {
   const full = path.resolve(target);
@@ -55,11 +54,11 @@ export async function resolveLocalModel(target: string, dtype?: Dtype): Promise<
     if (!full.endsWith('.onnx')) throw new ModelNotFoundError(`${full} is not an .onnx file.`);
     const folder = await modelFolderOfFile(full);
     const onnxFile = path.relative(folder, full).split(path.sep).join('/');
-    const named = dtypeOfFile(onnxFile);
-    if (dtype && named !== dtype && path.basename(full) !== onnxFileForDtype(dtype)) {
+    const named = dtypeOfFile(full);
+    if (dtype && named !== dtype) {
       throw new ModelNotFoundError(`${full} is not the ${dtype} file of a model (that is ${onnxPathForDtype(dtype)}): give the model folder with the dtype, or the file without one.`);
     }
-    return { folder, onnxFile, config: await readModelConfig(folder), ...((dtype ?? named) ? { dtype: dtype ?? named } : {}) };
+    return { folder, onnxFile, config: await readModelConfig(folder), ...(named ? { dtype: named } : {}) };
   }
   const onnxFile = dtype ? await findOnnxFileForDtype(full, dtype) : await findOnnxFile(full);
   const named = dtype ?? dtypeOfFile(onnxFile);
@@ -86,10 +85,10 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** The dtype a transformers.js file name stands for (`onnx/model_q4.onnx` -> q4), if it is one. */
-function dtypeOfFile(onnxFile: string): Dtype | undefined {
-  if (!onnxFile.startsWith(`${ONNX_SUBFOLDER}/`)) return undefined;
-  return availableDtypes([onnxFile])[0];
+/** The dtype a transformers.js file name stands for (`.../onnx/model_q4.onnx` -> q4), if it is one. */
+function dtypeOfFile(file: string): Dtype | undefined {
+  if (path.basename(path.dirname(file)) !== ONNX_SUBFOLDER) return undefined;
+  return availableDtypes([`${ONNX_SUBFOLDER}/${path.basename(file)}`])[0];
 }
 
 /** Folder-relative ONNX files, `onnx/` ones as `onnx/<name>`. */
@@ -99,16 +98,18 @@ async function onnxFilesIn(folder: string): Promise<string[]> {
   return [...top, ...nested];
 }
 
-/** The dtypes whose files a local folder holds (in `onnx/` or at its top level). */
+/**
+ * The dtypes whose files a local folder holds in `onnx/`. Only there: a `model.onnx` at the top
+ * (onnxruntime-genai's layout, say) follows no naming that says its precision.
+ */
 export async function localDtypes(folder: string): Promise<Dtype[]> {
-  const all = await onnxFilesIn(folder);
-  return availableDtypes(all.map((f) => (f.includes('/') ? f : `${ONNX_SUBFOLDER}/${f}`)));
+  return availableDtypes(await onnxFilesIn(folder));
 }
 
 async function findOnnxFileForDtype(folder: string, dtype: Dtype): Promise<string> {
   const all = await onnxFilesIn(folder);
-  for (const candidate of [onnxPathForDtype(dtype), onnxFileForDtype(dtype)]) if (all.includes(candidate)) return candidate;
-  const available = await localDtypes(folder);
+  if (all.includes(onnxPathForDtype(dtype))) return onnxPathForDtype(dtype);
+  const available = availableDtypes(all);
   const holds = available.length
     ? `It holds ${available.join(', ')}; choose one of those.`
     : all.length
