@@ -45,6 +45,22 @@ describe('host logic', () => {
     assert.notEqual(modelKey(s.model), modelKey(local.model));
   });
 
+  it('applies the dtype setting to a local folder only where the user set it', () => {
+    // As VS Code answers: get() falls back to the default, inspect() tells where a value was set.
+    const reader = (values: Record<string, unknown>) => ({
+      get: <T>(k: string) => (k in values ? values[k] : k === 'dtype' ? 'q8' : undefined) as T,
+      inspect: <T>(k: string) => ({ key: k, defaultValue: (k === 'dtype' ? 'q8' : undefined) as T, workspaceValue: values[k] as T }),
+    });
+    const chosen = readSettings(reader({ localModelPath: '/models/a', dtype: 'q4' }));
+    assert.deepEqual(chosen.model, { kind: 'local', path: '/models/a', dtype: 'q4' });
+    const byDefault = readSettings(reader({ localModelPath: '/models/a' }));
+    assert.deepEqual(byDefault.model, { kind: 'local', path: '/models/a' });
+    assert.deepEqual(readSettings(reader({ localModelPath: '/models/a', dtype: 'bogus' })).model, { kind: 'local', path: '/models/a' });
+    assert.deepEqual(readSettings(reader({})).model, { kind: 'hub', id: 'onnx-community/Qwen2.5-Coder-0.5B-Instruct', dtype: 'q8' });
+    // Results of two dtypes of one folder are kept apart.
+    assert.notEqual(modelKey(chosen.model), modelKey(byDefault.model));
+  });
+
   it('keeps results per model, survives a reload, and never mixes model files', async () => {
     const storage = new MemoryStorage();
     const store = new ResultsStore(storage);

@@ -30,6 +30,7 @@ interface CommonOptions {
   hubUrl?: string;
   threads?: number;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  tokenizer?: string;
 }
 
 function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): LoadOptions {
@@ -38,6 +39,7 @@ function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): Loa
     hubUrl: o.hubUrl ?? process.env.HF_ENDPOINT,
     threads: o.threads,
     graphOptimizationLevel: o.graphOptimization,
+    ...(o.tokenizer ? { tokenizer: o.tokenizer } : {}),
     signal,
     onDownloadProgress: quiet ? undefined : throttled(1000, (p) => process.stderr.write(`${describeDownload(p)}\n`)),
   };
@@ -54,7 +56,7 @@ export function buildProgram(signal: AbortSignal): Command {
   const withModelOptions = (c: Command) =>
     c
       .option('--model <id|folder>', 'Hugging Face model id, model folder or .onnx file (default onnx-community/Qwen2.5-Coder-0.5B-Instruct)')
-      .option('--dtype <dtype>', 'weights to download for a Hub model: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4 (default q8)')
+      .option('--dtype <dtype>', 'which weights: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4 (transformers.js names, onnx/model_q4.onnx for q4); a Hub model defaults to q8, a local folder to model.onnx or onnx/model.onnx')
       .option('--revision <rev>', 'Hub revision (branch, tag or commit)')
       .option('--cache-dir <dir>', 'where Hub downloads are kept (default ~/.cache/layer-profiler/hub, or $LAYER_PROFILER_CACHE)')
       .option('--hub-url <url>', 'Hub endpoint (default https://huggingface.co, or $HF_ENDPOINT)')
@@ -63,6 +65,7 @@ export function buildProgram(signal: AbortSignal): Command {
 
   withModelOptions(program.command('profile'))
     .description('profile datasets (folders or files) and report per-layer statistics')
+    .option('--tokenizer <path>', "a tokenizer.json file, or a folder holding tokenizer.json and tokenizer_config.json, used instead of the model's")
     .requiredOption('--dataset <name=path>', 'a dataset: name=folder or name=file (repeatable)', collect)
     .option('--json <file>', 'write results JSON (layer-profiler/profile@1)')
     .option('--csv <file>', 'write one CSV row per dataset and layer')
@@ -84,7 +87,7 @@ export function buildProgram(signal: AbortSignal): Command {
       // A mistyped dataset path fails now, not after the model has loaded.
       for (const d of datasets) if (!existsSync(d.path)) throw new UsageError(`Dataset '${d.name}': ${d.path} does not exist.`);
       const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
-      log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path}`);
+      log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.dtype ? `${spec.path} (${spec.dtype})` : spec.path}`);
       const profiler = await LayerProfiler.open(spec, loadOptions(o, signal, !!o.quiet));
       try {
         log(`found ${profiler.numLayers} layers`);

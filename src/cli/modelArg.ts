@@ -7,7 +7,8 @@ export class UsageError extends Error {}
 export function parseModelArg(model: string | undefined, dtype: string | undefined, revision?: string): ModelSpec {
   const d = parseDtype(dtype);
   if (!model) return { kind: 'hub', id: DEFAULT_MODEL_ID, dtype: d ?? DEFAULT_DTYPE, ...(revision ? { revision } : {}) };
-  if (existsSync(model) || model.startsWith('.') || model.startsWith('/') || model.endsWith('.onnx')) return { kind: 'local', path: model };
+  // A local folder is read by dtype as a Hub repo is; without one it keeps model.onnx / onnx/model.onnx.
+  if (existsSync(model) || model.startsWith('.') || model.startsWith('/') || model.endsWith('.onnx')) return { kind: 'local', path: model, ...(d ? { dtype: d } : {}) };
   if (!/^[\w.-]+\/[\w.-]+$/.test(model)) throw new UsageError(`'${model}' is neither an existing path nor a Hub id like org/name.`);
   return { kind: 'hub', id: model, dtype: d ?? DEFAULT_DTYPE, ...(revision ? { revision } : {}) };
 }

@@ -10,10 +10,14 @@ export type Dtype = (typeof DTYPES)[number];
 export const DEFAULT_MODEL_ID = 'onnx-community/Qwen2.5-Coder-0.5B-Instruct';
 export const DEFAULT_DTYPE: Dtype = 'q8';
 
-/** Where a model comes from: a Hub repo id (downloaded into the cache) or a local folder / .onnx file. */
+/**
+ * Where a model comes from: a Hub repo id (downloaded into the cache) or a local folder / .onnx
+ * file. A local folder laid out as a transformers.js repo (`onnx/model_<suffix>.onnx`) is read by
+ * `dtype` as a Hub repo is; without one, `model.onnx` or `onnx/model.onnx` (or the only ONNX file).
+ */
 export type ModelSpec =
   | { kind: 'hub'; id: string; dtype: Dtype; revision?: string }
-  | { kind: 'local'; path: string };
+  | { kind: 'local'; path: string; dtype?: Dtype };
 
 export interface LoadOptions {
   /** Hub cache folder; defaults to ~/.cache/layer-profiler/hub. */
@@ -23,6 +27,8 @@ export interface LoadOptions {
   /** Intra-op threads for ONNX Runtime (0 = its default). */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** A tokenizer.json file, or a folder holding tokenizer.json (+ tokenizer_config.json), used instead of the model's. */
+  tokenizer?: string;
   onDownloadProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
 }

@@ -3,6 +3,7 @@
  * per-layer statistics. The CLI calls it in-process; the VS Code extension calls it in a child process.
  */
 import * as ort from 'onnxruntime-node';
+import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
@@ -16,7 +17,7 @@ import { describeModelDtype, embeddingRows, positionTableRows, readsPastInputs }
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
 import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
-import { ProbedSession, quantizesActivationsPerTensor, stageModel, type WindowProbeValues } from './runtime/probedSession';
+import { ProbedSession, quantizesActivationsPerTensor, stageModel, type StagedModel, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { TextAccumulator, type TextStats } from './stats/textStats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
@@ -24,6 +25,10 @@ import { ProfileCancelledError } from './runtime/cancel';
 
 export { ProfileCancelledError };
 import { effectiveWindowLength, planTextWindows, type TextWindows, type WindowPolicy } from './windows';
+
+// ORT's own log lines (coloured, on stderr) would duplicate the errors it throws, which are reported
+// in words; its environment is created with the first session, so this must be set before one.
+ort.env.logLevel = 'fatal';
 
 export class LayerCountMismatchError extends Error {}
 
@@ -64,7 +69,9 @@ export class LayerProfiler {
       layout,
       { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast },
       opts.raw,
-    );
+    ).catch((err: unknown) => {
+      throw ortLoadError(err, staged, model.path);
+    });
     // (facts.inspect.notes is this same array)
     if (session.decodesTokenByToken) spine.notes.push('texts are decoded token by token through the KV cache (the graph takes one token per run, or this was asked for)');
     spine.notes.push(
@@ -110,10 +117,11 @@ export class LayerProfiler {
 
   async getTokenizer(): Promise<TextTokenizer> {
     if (!this.tokenizer) {
-      const tokenizer = await loadTokenizer(this.resolved.folder);
+      const location = this.resolved.tokenizer ?? this.resolved.folder;
+      const tokenizer = await loadTokenizer(location);
       const rows = this.facts.embeddingRows ?? this.resolved.config?.vocabSize;
       if (rows !== undefined && tokenizer.vocabSize > rows) {
-        throw new TokenizerError(`The tokenizer in ${this.resolved.folder} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
+        throw new TokenizerError(`The tokenizer ${this.resolved.tokenizer ? location : `in ${location}`} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
       }
       this.tokenizer = tokenizer;
     }
@@ -347,10 +355,33 @@ function modelFacts(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFi
   return { sha256: model.sha256, embeddingRows: embedding?.rows, positionRows: positionTableRows(model), inspect: describeModel(spec, resolved, model, spine, embedding) };
 }
 
-/** The layers found in a model, without creating an inference session (`layer-profiler inspect`). */
+/**
+ * The layers found in a model (`layer-profiler inspect`). The instrumented model is opened in
+ * ONNX Runtime as profiling opens it, so what inspect accepts is known to load.
+ */
 export async function inspectModel(spec: ModelSpec, opts: LoadOptions = {}): Promise<InspectResult> {
-  const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
-  return describeModel(spec, resolved, model, spine);
+  const profiler = await LayerProfiler.open(spec, opts);
+  try {
+    return profiler.inspect();
+  } finally {
+    await profiler.dispose();
+  }
+}
+
+export class ModelLoadError extends Error {}
+
+/**
+ * ONNX Runtime's refusal of the staged model, told about the user's file: the staged copy lives in
+ * a temporary folder the user never sees (and which is gone by now).
+ */
+function ortLoadError(err: unknown, staged: StagedModel, userFile: string): Error {
+  let reason = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  if ('file' in staged) reason = reason.split(staged.file).join(userFile).split(staged.dir).join(path.dirname(userFile));
+  // "Load model from <file> failed:" repeats what the message already says.
+  reason = reason.replace(/^(\[ONNXRuntimeError\] : \d+ : \w+ : )?Load model from .*? failed: ?/, '');
+  // So does the C++ source location ORT puts before some reasons.
+  reason = reason.replace(/^\S+\.(?:cc|h):\d+ [\w:~]+\(.*?\) /, '');
+  return new ModelLoadError(`ONNX Runtime cannot load ${userFile}: ${reason}`);
 }
 
 /** `embedding` may be passed when already known: finding it indexes the whole graph. */
@@ -359,7 +390,7 @@ function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxMode
     model: {
       id: modelId(spec),
       file: resolved.onnxFile,
-      dtype: modelDtype(spec, model),
+      dtype: modelDtype(spec, resolved, model),
       architecture: resolved.config?.architecture,
       numLayers: spine.layers.length,
       hiddenSize: resolved.config?.hiddenSize ?? embedding?.hidden,
@@ -377,8 +408,8 @@ function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxMode
   };
 }
 
-function modelDtype(spec: ModelSpec, model: OnnxModelFile): string {
-  return spec.kind === 'hub' ? spec.dtype : describeModelDtype(model);
+function modelDtype(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile): string {
+  return spec.kind === 'hub' ? spec.dtype : (resolved.dtype ?? describeModelDtype(model));
 }
 
 
@@ -400,7 +431,24 @@ function modelId(spec: ModelSpec): string {
 }
 
 async function resolveModel(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
-  if (spec.kind === 'local') return resolveLocalModel(spec.path);
+  const tokenizer = opts.tokenizer === undefined ? undefined : await tokenizerOverride(opts.tokenizer);
+  const resolved = await resolveModelFiles(spec, opts);
+  return tokenizer ? { ...resolved, tokenizer } : resolved;
+}
+
+/** A tokenizer given instead of the model's: checked before the model loads, so a typo fails at once. */
+async function tokenizerOverride(location: string): Promise<string> {
+  const full = path.resolve(location);
+  try {
+    await access(full);
+  } catch {
+    throw new TokenizerError(`No tokenizer at ${full}: give a tokenizer.json file or a folder holding tokenizer.json and tokenizer_config.json.`);
+  }
+  return full;
+}
+
+async function resolveModelFiles(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
+  if (spec.kind === 'local') return resolveLocalModel(spec.path, spec.dtype);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   // Loaded on demand: local models never need the Hub client.
   const { downloadHubModel } = await import('./model/hub');

@@ -1,6 +1,8 @@
 /** "Choose Model": a recommended Hub model, one typed in, or a local folder; writes the settings. */
 import * as vscode from 'vscode';
 import { DTYPES, type Dtype } from '../core/api';
+import { onnxPathForDtype } from '../core/model/dtype';
+import { localDtypes } from '../core/model/localModel';
 import { SECTION } from './settings';
 
 /** Small ONNX models from onnx-community that run comfortably on a laptop CPU. */
@@ -26,7 +28,17 @@ export async function chooseModel(): Promise<boolean> {
   if (pick.action === 'local') {
     const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Model folder (config.json, tokenizer.json, model.onnx or onnx/model*.onnx)' });
     if (!folder?.[0]) return false;
+    // A folder laid out as a transformers.js repo is read by dtype; the setting left over from a Hub
+    // model must not pick weights the folder does not have.
+    const present = await localDtypes(folder[0].fsPath);
+    let dtype: Dtype | undefined = present.length === 1 ? present[0] : undefined;
+    if (present.length > 1) {
+      const d = await vscode.window.showQuickPick(present.map((x) => ({ label: x, description: onnxPathForDtype(x) })), { title: 'Weights to profile', placeHolder: 'The folder holds several precisions of the model' });
+      if (!d) return false;
+      dtype = d.label as Dtype;
+    }
     await config.update('localModelPath', folder[0].fsPath, target);
+    await config.update('dtype', dtype, target);
     return true;
   }
   let id = pick.id;

@@ -20,7 +20,18 @@ export interface Settings {
 }
 
 /** The subset of WorkspaceConfiguration used here, so tests can pass a plain object. */
-export type ConfigReader = Pick<vscode.WorkspaceConfiguration, 'get'>;
+export type ConfigReader = Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>;
+
+/**
+ * Whether the user set `key` rather than leaving its default: only a dtype the user chose applies to
+ * a local folder, which without one keeps model.onnx / onnx/model.onnx. A reader that cannot tell
+ * (a plain object in tests) counts a value it has as set.
+ */
+function isSet(config: ConfigReader, key: string): boolean {
+  if (!config.inspect) return config.get(key) !== undefined;
+  const i = config.inspect(key);
+  return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue, i?.globalLanguageValue, i?.workspaceLanguageValue, i?.workspaceFolderLanguageValue].some((v) => v !== undefined);
+}
 
 export function readSettings(config: ConfigReader, filesExclude: Record<string, unknown> = {}): Settings {
   const str = (key: string) => (config.get<string>(key) ?? '').trim();
@@ -32,7 +43,8 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
   const dtypeSetting = str('dtype');
   const dtype: Dtype = (DTYPES as readonly string[]).includes(dtypeSetting) ? (dtypeSetting as Dtype) : DEFAULT_DTYPE;
   const localPath = str('localModelPath');
-  const model: ModelSpec = localPath ? { kind: 'local', path: localPath } : { kind: 'hub', id: str('model') || DEFAULT_MODEL_ID, dtype };
+  const localDtype = isSet(config, 'dtype') && dtypeSetting === dtype ? { dtype } : {};
+  const model: ModelSpec = localPath ? { kind: 'local', path: localPath, ...localDtype } : { kind: 'hub', id: str('model') || DEFAULT_MODEL_ID, dtype };
   // files.exclude maps globs to true (or to a `when` clause, which cannot be evaluated here: skip those).
   const fromFilesExclude = Object.entries(filesExclude).filter(([, v]) => v === true).map(([glob]) => glob);
   return {
@@ -52,9 +64,9 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
 
 /** Key under which results are stored: results of different models are never mixed. */
 export function modelKey(spec: ModelSpec): string {
-  return spec.kind === 'hub' ? `hub:${spec.id}@${spec.revision ?? 'main'}:${spec.dtype}` : `local:${spec.path}`;
+  return spec.kind === 'hub' ? `hub:${spec.id}@${spec.revision ?? 'main'}:${spec.dtype}` : `local:${spec.path}${spec.dtype ? `:${spec.dtype}` : ''}`;
 }
 
 export function describeSpec(spec: ModelSpec): string {
-  return spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path;
+  return spec.kind === 'hub' || spec.dtype ? `${spec.kind === 'hub' ? spec.id : spec.path} (${spec.dtype})` : spec.path;
 }

@@ -18,7 +18,7 @@ export interface EngineMethods {
   open(params: { spec: ModelSpec; options: EngineLoadOptions }): OpenedModel;
   profileDataset(params: { input: DatasetInput; options: ProfileOptions }): DatasetResult;
   profileText(params: { label: string; text: string; options: ProfileOptions }): { dataset: DatasetResult; tokens: TokenProfile };
-  /** Layers of a model without loading a session. */
+  /** Layers of a model; the model is opened in ONNX Runtime and released, so what it accepts is known to load. */
   inspect(params: { spec: ModelSpec; options: EngineLoadOptions }): InspectResult;
 }
 

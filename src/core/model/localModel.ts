@@ -4,12 +4,18 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Dtype } from '../api';
+import { availableDtypes, ONNX_SUBFOLDER, onnxPathForDtype } from './dtype';
 
 export interface ResolvedModel {
   folder: string;
   /** ONNX file relative to `folder`. */
   onnxFile: string;
   config?: ModelConfig;
+  /** The dtype of the weights, where it is known by name (asked for, or a transformers.js file name). */
+  dtype?: Dtype;
+  /** Tokenizer to use instead of the one in `folder`: a tokenizer.json file or a folder holding one. */
+  tokenizer?: string;
 }
 
 /** The parts of config.json (or onnxruntime-genai's genai_config.json) the profiler reads. */
@@ -29,7 +35,18 @@ export interface ModelConfig {
 
 export class ModelNotFoundError extends Error {}
 
-export async function resolveLocalModel(target: string): Promise<ResolvedModel> {
+/** A local folder asked for a dtype whose file it does not hold. */
+export class LocalDtypeNotAvailableError extends ModelNotFoundError {
+  constructor(message: string, readonly available: Dtype[]) {
+    super(message);
+  }
+}
+
+/**
+ * `target` is a model folder or an .onnx file. With `dtype`, a folder is read as a transformers.js
+ * repo is (`onnx/model_q4.onnx` for q4), and a file must be the one that dtype names.
+ */
+export async function resolveLocalModel(target: string, dtype?: Dtype): Promise<ResolvedModel> {
   const full = path.resolve(target);
   let info;
   try {
@@ -39,21 +56,80 @@ export async function resolveLocalModel(target: string): Promise<ResolvedModel> 
   }
   if (info.isFile()) {
     if (!full.endsWith('.onnx')) throw new ModelNotFoundError(`${full} is not an .onnx file.`);
-    const folder = path.dirname(full);
-    return { folder, onnxFile: path.basename(full), config: await readModelConfig(folder) };
+    const folder = await modelFolderOfFile(full);
+    const onnxFile = path.relative(folder, full).split(path.sep).join('/');
+    const named = dtypeOfFile(full);
+    if (dtype && named !== dtype) {
+      throw new ModelNotFoundError(`${full} is not the ${dtype} file of a model (that is ${onnxPathForDtype(dtype)}): give the model folder with the dtype, or the file without one.`);
+    }
+    return { folder, onnxFile, config: await readModelConfig(folder), ...(named ? { dtype: named } : {}) };
   }
-  const onnxFile = await findOnnxFile(full);
-  return { folder: full, onnxFile, config: await readModelConfig(full) };
+  const onnxFile = dtype ? await findOnnxFileForDtype(full, dtype) : await findOnnxFile(full);
+  const named = dtype ?? dtypeOfFile(onnxFile);
+  return { folder: full, onnxFile, config: await readModelConfig(full), ...(named ? { dtype: named } : {}) };
+}
+
+/**
+ * The model folder of an .onnx file: its own folder, or the one above when the file sits in a
+ * transformers.js `onnx/` folder and its config and tokenizer are kept above it.
+ */
+async function modelFolderOfFile(file: string): Promise<string> {
+  const dir = path.dirname(file);
+  if (path.basename(dir) !== ONNX_SUBFOLDER) return dir;
+  const has = async (d: string) => (await exists(path.join(d, 'config.json'))) || (await exists(path.join(d, 'tokenizer.json')));
+  return !(await has(dir)) && (await has(path.dirname(dir))) ? path.dirname(dir) : dir;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The dtype a transformers.js file name stands for (`.../onnx/model_q4.onnx` -> q4), if it is one. */
+function dtypeOfFile(file: string): Dtype | undefined {
+  if (path.basename(path.dirname(file)) !== ONNX_SUBFOLDER) return undefined;
+  return availableDtypes([`${ONNX_SUBFOLDER}/${path.basename(file)}`])[0];
+}
+
+/** Folder-relative ONNX files, `onnx/` ones as `onnx/<name>`. */
+async function onnxFilesIn(folder: string): Promise<string[]> {
+  const top = await listOnnx(folder);
+  const nested = (await listOnnx(path.join(folder, ONNX_SUBFOLDER))).map((f) => `${ONNX_SUBFOLDER}/${f}`);
+  return [...top, ...nested];
+}
+
+/**
+ * The dtypes whose files a local folder holds in `onnx/`. Only there: a `model.onnx` at the top
+ * (onnxruntime-genai's layout, say) follows no naming that says its precision.
+ */
+export async function localDtypes(folder: string): Promise<Dtype[]> {
+  return availableDtypes(await onnxFilesIn(folder));
+}
+
+async function findOnnxFileForDtype(folder: string, dtype: Dtype): Promise<string> {
+  const all = await onnxFilesIn(folder);
+  if (all.includes(onnxPathForDtype(dtype))) return onnxPathForDtype(dtype);
+  const available = availableDtypes(all);
+  const holds = available.length
+    ? `It holds ${available.join(', ')}; choose one of those.`
+    : all.length
+      ? `It holds no files named by dtype (onnx/model.onnx, onnx/model_fp16.onnx, onnx/model_q4.onnx, ...), only ${all.join(', ')}: give the file to use as the model path, without a dtype.`
+      : 'It holds no ONNX file.';
+  throw new LocalDtypeNotAvailableError(`${folder} has no ${dtype} weights (${onnxPathForDtype(dtype)}). ${holds}`, available);
 }
 
 async function findOnnxFile(folder: string): Promise<string> {
-  const top = await listOnnx(folder);
-  const nested = (await listOnnx(path.join(folder, 'onnx'))).map((f) => `onnx/${f}`);
-  for (const preferred of ['model.onnx', 'onnx/model.onnx']) if ([...top, ...nested].includes(preferred)) return preferred;
-  const all = [...top, ...nested];
+  const all = await onnxFilesIn(folder);
+  for (const preferred of ['model.onnx', `${ONNX_SUBFOLDER}/model.onnx`]) if (all.includes(preferred)) return preferred;
   if (all.length === 1) return all[0];
   if (all.length === 0) throw new ModelNotFoundError(`No ONNX model in ${folder}: expected model.onnx or onnx/model*.onnx.`);
-  throw new ModelNotFoundError(`${folder} holds several ONNX files (${all.join(', ')}); give the one to use as the model path.`);
+  const dtypes = await localDtypes(folder);
+  const choose = dtypes.length ? `choose a dtype (${dtypes.join(', ')}) or give the file to use as the model path` : 'give the one to use as the model path';
+  throw new ModelNotFoundError(`${folder} holds several ONNX files (${all.join(', ')}); ${choose}.`);
 }
 
 async function listOnnx(folder: string): Promise<string[]> {

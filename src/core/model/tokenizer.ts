@@ -1,6 +1,6 @@
 /** Loading a model's tokenizer (tokenizer.json + tokenizer_config.json) with @huggingface/tokenizers. */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface TextTokenizer {
@@ -14,8 +14,10 @@ export interface TextTokenizer {
 
 export class TokenizerError extends Error {}
 
-export async function loadTokenizer(folder: string): Promise<TextTokenizer> {
-  const file = path.join(folder, 'tokenizer.json');
+/** Loads the tokenizer at `location`: a folder holding tokenizer.json, or a tokenizer.json file (its tokenizer_config.json beside it). */
+export async function loadTokenizer(location: string): Promise<TextTokenizer> {
+  const isFile = location.endsWith('.json') || (await stat(location).then((s) => s.isFile(), () => false));
+  const file = isFile ? location : path.join(location, 'tokenizer.json');
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -24,7 +26,7 @@ export async function loadTokenizer(folder: string): Promise<TextTokenizer> {
   }
   let config: Record<string, unknown> = {};
   try {
-    config = JSON.parse(await readFile(path.join(folder, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    config = JSON.parse(await readFile(path.join(path.dirname(file), 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
   } catch {
     // tokenizer_config.json only refines special-token handling; tokenizer.json alone is usable.
   }
