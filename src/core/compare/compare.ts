@@ -48,14 +48,22 @@ export function compareLayers(a: readonly LayerSide[], b: readonly LayerSide[], 
   return pairs.map(([x, y], i): LayerComparison => {
     const t = tests[i];
     const significant = q[i] !== null && q[i]! <= alpha;
+    // Keys in the order of the contract (issue 7), so the JSON reads as documented.
     const layer: LayerComparison = {
       layer: x.layer,
       a: x.summary,
       b: y.summary,
-      ...t,
+      diff: t.diff,
+      se: t.se,
+      ci95: t.ci95,
+      t: t.t,
+      df: t.df,
+      p: t.p,
       q: q[i],
+      hedgesG: t.hedgesG,
       significant,
       higher: significant ? (t.diff > 0 ? 'a' : t.diff < 0 ? 'b' : null) : null,
+      ...(t.degenerate ? { degenerate: t.degenerate } : {}),
     };
     if (permP[i] !== null) layer.permutation = { p: permP[i]!, q: permQ[i]!, significant: permQ[i]! <= alpha };
     return layer;
