@@ -69,6 +69,14 @@ describe('findings in plain words', () => {
     assert.match(f.sections.at(-1)!.lines[0], /no attention\/MLP split/);
   });
 
+  it('for cosine, the lower side is the one whose stream changes more', () => {
+    const r = resultsOf({ a: [[0.9, 0.91, 0.89]], b: [[0.99, 0.98, 1.0]] });
+    for (const d of r.datasets) for (const l of d.layers) Object.assign(l, { cosine: l.absMean });
+    const f = findings(r, compareResults(r, { metric: 'cosine' }));
+    assert.equal(f.sections[0].lines[0], '**Layer 0 changes the stream more on a than on b:**');
+    assert.match(f.sections[0].lines[1], /^- layer 0: cosine of resid_pre and resid_post 9\.1% lower \(0\.9 vs 0\.99; 95% CI of the difference -0\.1\d* to -0\.0\d*; q = /);
+  });
+
   it('layer lists read as ranges', () => {
     assert.equal(layerList([5, 0, 1, 2, 7, 8], false), 'layers 0–2, 5, 7, 8');
     assert.equal(layerList([3], true), 'Layer 3');
