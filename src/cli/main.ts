@@ -14,6 +14,7 @@ import { TOOL_VERSION } from '../core/version';
 import { describeDownload, throttled } from '../core/downloadProgress';
 import { formatInspect, formatProgress, formatResultsTable } from './format';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
+import { registerCompareCommand, reportProfileComparisons } from './compareCommand';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -75,8 +76,9 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--exclude <glob>', 'skip files matching (repeatable)', collect)
     .option('--max-file-size <bytes>', 'skip larger files', positiveInt, DEFAULT_MAX_FILE_BYTES)
     .option('--merge-into <file>', 'merge with an earlier results JSON of the same model')
+    .option('--compare-json <file>', 'with two or more datasets, write the comparison of every pair (layer-profiler/compare@1)')
     .option('--quiet', 'no progress on stderr')
-    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; quiet?: boolean }) => {
+    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; quiet?: boolean }) => {
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       const datasets = o.dataset.map(parseDatasetArg);
       const names = new Set<string>();
@@ -112,6 +114,7 @@ export function buildProgram(signal: AbortSignal): Command {
         if (o.json) await writeOutput(o.json, toJson(out));
         if (o.csv) await writeOutput(o.csv, toCsv(out));
         process.stdout.write(formatResultsTable(out));
+        await reportProfileComparisons(out, o.compareJson, writeOutput);
         if (signal.aborted) {
           log('cancelled: the results above hold the texts finished before the interrupt');
           process.exitCode = 130;
@@ -143,6 +146,8 @@ export function buildProgram(signal: AbortSignal): Command {
       if (o.csv) await writeOutput(o.csv, toCsv(merged));
       process.stdout.write(formatResultsTable(merged));
     });
+
+  registerCompareCommand(program, writeOutput);
 
   return program;
 }
