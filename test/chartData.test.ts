@@ -30,6 +30,7 @@ function ds(name: string, abs: Summary[], means: Summary[] = abs.map((a) => S(0,
     texts: abs[0]?.n ?? 0,
     tokens: 0,
     skipped: [],
+    records: [],
     moments: { layers: [] },
     layers: abs.map((a, layer) => ({ layer, absMean: a, mean: means[layer], l2: a, residL2: a })),
   };

@@ -4,6 +4,7 @@
  * a local server that serves a generated model in the Hub's URL layout.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
@@ -61,7 +62,7 @@ describe('command line', function () {
     const r = await cli(['profile', '--model', modelDir, '--dataset', `cpp=${cpp}`, '--dataset', `python=${py}`, '--json', path.join(out, 'r.json'), '--csv', path.join(out, 'r.csv'), '--max-tokens', '16', '--batch-size', '2']);
     assert.equal(r.code, 0, r.stderr);
     const results = JSON.parse(readFileSync(path.join(out, 'r.json'), 'utf8')) as ProfileResults;
-    validator('profile-v1.schema.json')(results);
+    validator('profile-v2.schema.json')(results);
     assert.deepEqual(results.datasets.map((d) => [d.name, d.texts]), [['cpp', 3], ['python', 2]]);
     assert.equal(results.datasets[1].skipped.length, 1);
     assert.match(results.datasets[1].skipped[0].reason, /binary/);
@@ -75,6 +76,32 @@ describe('command line', function () {
     assert.equal(Number(row[5]), results.datasets[0].layers[0].absMean.mean);
     assert.match(r.stdout, /dataset cpp: 3 texts/);
     assert.match(r.stderr, /skipped .*blob\.bin: binary file/);
+  });
+
+  it('results record the settings actually used and their provenance; a second run differs only in its creation time', async () => {
+    const { cpp } = writeDataset();
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-prov-'));
+    const args = (file: string) => ['profile', '--model', modelDir, '--dataset', `cpp=${cpp}`, '--json', path.join(out, file), '--max-tokens', '99999999', '--skip-first-token', '--graph-optimization', 'basic'];
+    const first = await cli(args('a.json'));
+    assert.equal(first.code, 0, first.stderr);
+    const second = await cli(args('b.json'));
+    assert.equal(second.code, 0, second.stderr);
+    const a = JSON.parse(readFileSync(path.join(out, 'a.json'), 'utf8')) as ProfileResults;
+    const b = JSON.parse(readFileSync(path.join(out, 'b.json'), 'utf8')) as ProfileResults;
+    validator('profile-v2.schema.json')(a);
+    // The generated model's config says 1024 positions: the window actually run.
+    assert.equal(a.settings.maxTokens, 99999999);
+    assert.equal(a.settings.windowTokens, 1024);
+    assert.equal(a.settings.windowsContinueThroughCache, true);
+    assert.equal(a.settings.skipFirstToken, true);
+    assert.equal(a.runtime.graphOptimizationLevel, 'basic');
+    assert.match(a.model.tokenizerSha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(a.model.configSha256, createHash('sha256').update(readFileSync(path.join(modelDir, 'config.json'))).digest('hex'));
+    assert.deepEqual(a.provenance?.commandLine, ['layer-profiler', ...args('a.json')]);
+    assert.ok(Math.abs(Date.parse(a.provenance!.createdAt) - Date.now()) < 10 * 60_000);
+    assert.match(first.stderr, /windows of 1024 tokens/);
+    const comparable = (r: ProfileResults, file: string) => ({ ...r, provenance: { ...r.provenance, createdAt: 'x', commandLine: r.provenance?.commandLine?.map((x) => x.replace(file, 'OUT')) } });
+    assert.deepEqual(comparable(b, 'b.json'), comparable(a, 'a.json'));
   });
 
   it('inspect --json follows the inspect schema', async () => {
@@ -113,7 +140,7 @@ describe('command line', function () {
     assert.equal(m.code, 0, m.stderr);
     const all = JSON.parse(readFileSync(path.join(out, 'all.json'), 'utf8')) as ProfileResults;
     const merged = JSON.parse(readFileSync(path.join(out, 'm.json'), 'utf8')) as ProfileResults;
-    validator('profile-v1.schema.json')(merged);
+    validator('profile-v2.schema.json')(merged);
     all.datasets[0].layers.forEach((l, i) => {
       const g = merged.datasets[0].layers[i];
       assert.equal(g.absMean.n, l.absMean.n);
@@ -217,7 +244,7 @@ describe('command line', function () {
     child.kill('SIGINT');
     assert.equal(await exited, 130, stderr);
     const results = JSON.parse(readFileSync(out, 'utf8')) as ProfileResults;
-    validator('profile-v1.schema.json')(results);
+    validator('profile-v2.schema.json')(results);
     const ds = results.datasets[0];
     assert.equal(ds.partial, true);
     assert.ok(ds.texts > 0 && ds.texts < 400, `texts ${ds.texts}`);

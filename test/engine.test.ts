@@ -5,7 +5,8 @@
  * two-pass computation over per-text reference values.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
@@ -213,15 +214,59 @@ describe('engine on generated models', function () {
       for (const t of TEXTS) perText.push(referenceTextStats(await rawWindows(profiler, [tok.encode(t).ids], 1)));
       assert.equal(result.tokens, perText.reduce((a, r) => a + r.tokens, 0));
       for (let l = 0; l < m.numLayers; l++) {
-        for (const stat of ['absMean', 'mean', 'l2'] as const) {
+        for (const stat of ['absMean', 'mean', 'l2', 'relChange', 'cosine', 'normGrowth'] as const) {
           const ref = meanStd(perText.map((r) => r[stat][l]));
-          const got = result.layers[l][stat];
+          const got = result.layers[l][stat]!;
           assert.equal(got.n, TEXTS.length);
           const scale = stat === 'mean' ? meanStd(perText.map((r) => r.absMean[l])).mean : Math.abs(ref.mean);
           assert.ok(Math.abs(got.mean - ref.mean) <= 1e-4 * scale, `${stat} layer ${l}: ${got.mean} vs ${ref.mean}`);
           assert.ok(Math.abs(got.std! - ref.std!) <= 1e-3 * Math.max(ref.std!, 1e-3 * scale), `${stat} std layer ${l}: ${got.std} vs ${ref.std}`);
         }
       }
+      // Per-text records: one per text, with its content hash, and the summaries are theirs.
+      assert.equal(result.records.length, TEXTS.length);
+      const byContent = new Map(TEXTS.map((t) => [createHash('sha256').update(t).digest('hex'), t]));
+      for (const r of result.records) {
+        const text = byContent.get(r.sha256);
+        assert.ok(text !== undefined, `record ${r.path} hashes to one of the texts`);
+        assert.equal(readFileSync(r.path, 'utf8'), text);
+        assert.equal(r.tokens, tok.encode(text).ids.length);
+        assert.deepEqual([r.windows, r.exact], [Math.ceil(r.tokens / 32), true]);
+      }
+      for (let l = 0; l < m.numLayers; l++) {
+        for (const stat of ['mean', 'absMean', 'l2', 'residL2', 'relChange', 'cosine', 'normGrowth'] as const) {
+          const fromRecords = meanStd(result.records.map((r) => r.layers[l][stat]));
+          const summary = result.layers[l][stat]!;
+          assert.ok(relClose(summary.mean, fromRecords.mean, 1e-12, 1e-15), `${stat} layer ${l}: summary ${summary.mean} vs records ${fromRecords.mean}`);
+          assert.ok(relClose(summary.std!, fromRecords.std!, 1e-9, 1e-15), `${stat} std layer ${l}`);
+        }
+      }
+    });
+  });
+
+  it('--skip-first-token leaves each text\'s first position out of every statistic', async () => {
+    const m = await ensureModel('optimum-llama');
+    await withProfiler(m.dir, { raw: true }, async (profiler) => {
+      const tok = await profiler.getTokenizer();
+      const text = TEXTS.join('\n');
+      const ids = tok.encode(text).ids;
+      const ref = referenceTextStats(await rawWindows(profiler, [ids], 1), true);
+      const { stats } = await profiler.profileText(text, { maxTokens: 40, batchSize: 2, skipFirstToken: true });
+      assert.equal(stats.tokens, ids.length - 1);
+      const all = (await profiler.profileText(text, { maxTokens: 40, batchSize: 2 })).stats;
+      for (let l = 0; l < m.numLayers; l++) {
+        for (const stat of ['absMean', 'l2', 'relChange', 'cosine', 'normGrowth'] as const) {
+          assert.ok(relClose(stats.layers[l][stat], ref[stat][l], 1e-4), `${stat} layer ${l}: ${stats.layers[l][stat]} vs ${ref[stat][l]}`);
+        }
+        assert.notEqual(stats.layers[l].absMean, all.layers[l].absMean);
+      }
+      // In a dataset too; a text of one token has nothing left and is skipped with the reason.
+      const run = profiler.profileDataset({ name: 'd', texts: [{ label: 'long', text }, { label: 'one', text: tok.decode([ids[1]]) }] }, { maxTokens: 40, batchSize: 2, skipFirstToken: true });
+      let step = await run.next();
+      while (!step.done) step = await run.next();
+      assert.equal(step.value.texts, 1);
+      assert.equal(step.value.tokens, ids.length - 1);
+      assert.match(step.value.skipped[0]?.reason ?? '', /first token/);
     });
   });
 

@@ -21,12 +21,12 @@ class MemoryStorage implements StateStorage {
 
 function dataset(name: string, values: number[]): DatasetResult {
   const moments = emptyDatasetMoments(1, []);
-  for (const v of values) addText(moments, { tokens: 1, windows: 1, exact: true, layers: [{ mean: v, absMean: v, l2: v, residL2: v, substeps: [] }] });
-  return { name, texts: values.length, tokens: values.length, skipped: [], moments, layers: summarizeLayers(moments) };
+  for (const v of values) addText(moments, { tokens: 1, windows: 1, exact: true, layers: [{ mean: v, absMean: v, l2: v, residL2: v, relChange: v, cosine: v, normGrowth: v, substeps: [] }] });
+  return { name, texts: values.length, tokens: values.length, skipped: [], records: [], moments, layers: summarizeLayers(moments) };
 }
 
 const base = (sha: string): Omit<ProfileResults, 'datasets'> => ({
-  schema: 'layer-profiler/profile@1',
+  schema: 'layer-profiler/profile@2',
   model: { id: 'm', file: 'model.onnx', sha256: sha.repeat(64).slice(0, 64), numLayers: 1, dtype: 'fp32' },
   runtime: { tool: 't', onnxruntime: '1', executionProvider: 'cpu', threads: 1 },
   settings: { maxTokens: 8, batchSize: 1, maxFileBytes: 10 },

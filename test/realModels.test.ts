@@ -9,6 +9,7 @@ import { inspectModel, LayerProfiler } from '../src/core/profiler';
 import { SpineNotFoundError } from '../src/core/graph/spine';
 import { referenceTextStats, relClose } from './support/reference';
 import { TextAccumulator } from '../src/core/stats/textStats';
+import { feedWindow } from '../src/core/stats/feedWindow';
 
 const root = process.env.LAYER_PROFILER_TEST_MODELS;
 
@@ -61,10 +62,7 @@ describe('real-exporter models', function () {
           const acc = new TextAccumulator(c.layers, profiler.session.substepKinds);
           for (const v of values.slice(0, 2)) {
             const L = c.layers;
-            for (let t = 0; t < v.tokens; t++) {
-              const at = (a: Float32Array) => a.subarray(t * L, (t + 1) * L);
-              acc.addToken({ mean: at(v.mean), absMean: at(v.absMean), l2: at(v.l2), residL2: at(v.residL2), substeps: v.substeps.map((s) => ({ mean: at(s.mean), absMean: at(s.absMean), l2: at(s.l2) })) });
-            }
+            feedWindow(acc, v, L);
           }
           const got = acc.finish();
           const ref = referenceTextStats(values.slice(0, 2));

@@ -13,6 +13,9 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** A text's layer whose every metric is `v`. */
+const same = (v: number) => ({ mean: v, absMean: v, l2: v, residL2: v, relChange: v, cosine: v, normGrowth: v });
+
 describe('streaming statistics', () => {
   it('Welford mean and sample std equal the two-pass values', () => {
     const rand = seeded(1);
@@ -57,14 +60,14 @@ describe('streaming statistics', () => {
       [3, 20],
       [5, 60],
     ];
-    for (const t of tokens) acc.addToken({ mean: t, absMean: t.map(Math.abs), l2: t, residL2: t, substeps: [] });
+    for (const t of tokens) acc.addToken({ mean: t, absMean: t.map(Math.abs), l2: t, residL2: t, residPreL2: t, substeps: [] });
     const text = acc.finish();
     assert.equal(text.tokens, 3);
     assert.equal(text.layers[0].mean, 3);
     assert.equal(text.layers[1].mean, 30);
     const ds = emptyDatasetMoments(2, []);
     addText(ds, text);
-    addText(ds, { tokens: 1, windows: 1, exact: true, layers: [{ mean: 5, absMean: 5, l2: 5, residL2: 5, substeps: [] }, { mean: 40, absMean: 40, l2: 40, residL2: 40, substeps: [] }] });
+    addText(ds, { tokens: 1, windows: 1, exact: true, layers: [{ ...same(5), substeps: [] }, { ...same(40), substeps: [] }] });
     const layers = summarizeLayers(ds);
     assert.equal(layers[0].mean.mean, 4);
     assert.ok(Math.abs(layers[0].mean.std! - Math.SQRT2) < 1e-12);

@@ -3,11 +3,11 @@
  * comparison tables `profile` prints after its per-dataset tables.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { comparableDatasets, compareResults, CompareError, defaultPerTextValues, DEFAULT_ALPHA, DEFAULT_METRIC, DEFAULT_SEED, type Selection } from '../core/compare/compare';
 import { toCompareCsv, toCompareJson } from '../core/compare/export';
 import { findingsMarkdown } from '../core/compare/findings';
 import type { CompareResults, Correction } from '../core/compare/types';
+import { readResultsFile } from './resultsFile';
 import type { ProfileResults } from '../core/results';
 import { formatComparisons } from './formatCompare';
 import { UsageError } from './modelArg';
@@ -56,7 +56,7 @@ export function registerCompareCommand(program: Command, writeOutput: WriteOutpu
     .option('--csv <file>', 'write one CSV row per comparison and layer')
     .option('--markdown <file>', 'write the findings in plain words as Markdown')
     .action(async (file: string, o: CompareCliOptions) => {
-      const results = await readResults(file);
+      const results = await readResultsFile(file);
       const selection = parseSelection(o);
       if (o.permutations) {
         const missing = comparableDatasets(results).filter((d) => !defaultPerTextValues(d, o.metric));
@@ -97,25 +97,6 @@ function parseSelection(o: CompareCliOptions): Selection {
   return o.a !== undefined && o.b !== undefined ? { kind: 'pair', a: o.a, b: o.b } : { kind: 'pairs' };
 }
 
-async function readResults(file: string): Promise<ProfileResults> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new UsageError(`${file} is not JSON; give a results file written by profile --json or merge.`);
-  }
-  const r = parsed as Partial<ProfileResults> | null;
-  if (!r || typeof r.schema !== 'string' || !r.schema.startsWith('layer-profiler/profile@') || !Array.isArray(r.datasets) || !r.model) {
-    throw new UsageError(`${file} is not a Layer Profiler results file (expected "schema": "layer-profiler/profile@…").`);
-  }
-  return parsed as ProfileResults;
-}
 
 function run<T>(f: () => T): T {
   try {

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PROFILE_OPTIONS, type DatasetInput, typ
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import type { DatasetResult, ProfileResults } from '../core/results';
 import { buildResults, mergeResults, toCsv, toJson } from '../core/results/build';
+import { readResultsFile } from './resultsFile';
 import { TOOL_VERSION } from '../core/version';
 import { describeDownload, throttled } from '../core/downloadProgress';
 import { formatInspect, formatProgress, formatResultsTable } from './format';
@@ -46,7 +47,8 @@ function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): Loa
   };
 }
 
-export function buildProgram(signal: AbortSignal): Command {
+/** `commandArgs`: the arguments after the program name, recorded in the results' provenance. */
+export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): Command {
   const program = new Command('layer-profiler')
     .description('Measure how much each transformer layer changes the residual stream, on your texts.')
     .version(TOOL_VERSION)
@@ -75,10 +77,11 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--include <glob>', 'only files matching (repeatable)', collect)
     .option('--exclude <glob>', 'skip files matching (repeatable)', collect)
     .option('--max-file-size <bytes>', 'skip larger files', positiveInt, DEFAULT_MAX_FILE_BYTES)
+    .option('--skip-first-token', "leave each text's first position (BOS) out of every statistic")
     .option('--merge-into <file>', 'merge with an earlier results JSON of the same model')
     .option('--compare-json <file>', 'with two or more datasets, write the comparison of every pair (layer-profiler/compare@1)')
     .option('--quiet', 'no progress on stderr')
-    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; quiet?: boolean }) => {
+    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; skipFirstToken?: boolean; quiet?: boolean }) => {
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       const datasets = o.dataset.map(parseDatasetArg);
       const names = new Set<string>();
@@ -93,7 +96,7 @@ export function buildProgram(signal: AbortSignal): Command {
       const profiler = await LayerProfiler.open(spec, loadOptions(o, signal, !!o.quiet));
       try {
         log(`found ${profiler.numLayers} layers`);
-        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize };
+        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, skipFirstToken: !!o.skipFirstToken };
         const results: DatasetResult[] = [];
         for (const d of datasets) {
           const input: DatasetInput = { name: d.name, paths: [d.path], include: o.include, exclude: o.exclude, maxFileBytes: o.maxFileSize };
@@ -108,8 +111,10 @@ export function buildProgram(signal: AbortSignal): Command {
           }
           if (signal.aborted) break;
         }
-        let out: ProfileResults = buildResults(profiler.modelInfo(), profiler.runtimeInfo(), { ...opts, maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) }, results);
-        if (o.mergeInto) out = mergeResults(JSON.parse(await readFile(o.mergeInto, 'utf8')) as ProfileResults, out);
+        const settings = { ...profiler.effectiveSettings(opts), maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
+        if (settings.windowTokens < o.maxTokens) log(`windows of ${settings.windowTokens} tokens: the model takes no more in one pass`);
+        let out: ProfileResults = buildResults(profiler.modelInfo(), profiler.runtimeInfo(), settings, results, { createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs] });
+        if (o.mergeInto) out = mergeResults(await readResultsFile(o.mergeInto), out);
         for (const d of results) for (const s of d.skipped) log(`skipped ${s.path}: ${s.reason}`);
         if (o.json) await writeOutput(o.json, toJson(out));
         if (o.csv) await writeOutput(o.csv, toCsv(out));
@@ -140,7 +145,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .requiredOption('--json <file>', 'where to write the merged results')
     .option('--csv <file>', 'also write CSV')
     .action(async (files: string[], o: { json: string; csv?: string }) => {
-      const all = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as ProfileResults));
+      const all = await Promise.all(files.map(readResultsFile));
       const merged = all.slice(1).reduce(mergeResults, all[0]);
       await writeOutput(o.json, toJson(merged));
       if (o.csv) await writeOutput(o.csv, toCsv(merged));
@@ -169,7 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const program = buildProgram(controller.signal);
+  const program = buildProgram(controller.signal, argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -62,6 +62,8 @@ export interface InspectResult {
 export interface ProfileOptions {
   maxTokens: number;
   batchSize: number;
+  /** Leave each text's first position (BOS, where a few huge activations sit) out of every statistic. */
+  skipFirstToken?: boolean;
 }
 
 export interface DatasetInput {

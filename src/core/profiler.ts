@@ -16,10 +16,12 @@ import { tokenOffsets } from './model/tokenOffsets';
 import { describeModelDtype, embeddingRows, positionTableRows, readsPastInputs } from './onnx/modelFacts';
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
-import type { DatasetResult, ModelInfo, RuntimeInfo, SkippedFile, TokenProfile } from './results';
+import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, SkippedFile, TextRecord, TokenProfile } from './results';
+import { sha256Text, textRecord } from './stats/records';
 import { ProbedSession, quantizesActivationsPerTensor, stageModel, type StagedModel, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { TextAccumulator, type TextStats } from './stats/textStats';
+import { feedWindow } from './stats/feedWindow';
 import { TOOL_NAME, TOOL_VERSION } from './version';
 import { ProfileCancelledError } from './runtime/cancel';
 
@@ -108,11 +110,19 @@ export class LayerProfiler {
       numLayers: this.numLayers,
       ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
       dtype: this.dtype,
+      ...(this.tokenizer ? { tokenizerSha256: this.tokenizer.sha256 } : {}),
+      ...(this.resolved.config?.sha256 ? { configSha256: this.resolved.config.sha256 } : {}),
     };
   }
 
   runtimeInfo(): RuntimeInfo {
-    return { tool: `${TOOL_NAME} ${TOOL_VERSION}`, onnxruntime: ort.env.versions.node ?? ort.env.versions.common, executionProvider: 'cpu', threads: this.threads || os.availableParallelism() };
+    return {
+      tool: `${TOOL_NAME} ${TOOL_VERSION}`,
+      onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
+      executionProvider: 'cpu',
+      threads: this.threads || os.availableParallelism(),
+      graphOptimizationLevel: this.graphOptimizationLevel,
+    };
   }
 
   async getTokenizer(): Promise<TextTokenizer> {
@@ -182,6 +192,7 @@ export class LayerProfiler {
     const tokenizer = await this.getTokenizer();
     const { ids, tokens } = tokenizer.encode(text);
     if (ids.length === 0) throw new EmptyTextError('The text has no tokens to profile.');
+    if (opts.skipFirstToken && ids.length < 2) throw new EmptyTextError('The text has one token, and the first token is left out of the statistics (skip first token).');
     const planned = planTextWindows(ids, this.windowPolicy(opts));
     const acc = new TextAccumulator(this.numLayers, this.session.substepKinds);
     const L = this.numLayers;
@@ -190,7 +201,7 @@ export class LayerProfiler {
     const l2: number[][] = Array.from({ length: L }, () => []);
     let seen = 0;
     for await (const v of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) {
-      feedWindow(acc, v, L);
+      feedWindow(acc, v, L, seen === 0 && opts.skipFirstToken ? 1 : 0);
       for (let t = 0; t < v.tokens && seen + t < kept; t++) {
         for (let l = 0; l < L; l++) {
           absMean[l].push(v.absMean[t * L + l]);
@@ -220,17 +231,22 @@ export class LayerProfiler {
     /** Tokens of the texts that made it into the statistics (a cancelled run drops unfinished ones). */
     let datasetTokens = 0;
 
+    const records: TextRecord[] = [];
     interface Pending {
       label: string;
+      sha256: string;
       acc: TextAccumulator;
       planned: TextWindows;
       remaining: number;
     }
     const feed = (text: Pending, values: WindowProbeValues) => {
-      feedWindow(text.acc, values, this.numLayers);
+      const first = text.remaining === text.planned.windows;
+      feedWindow(text.acc, values, this.numLayers, first && opts.skipFirstToken ? 1 : 0);
       progress.tokensDone += values.tokens;
       if (--text.remaining === 0) {
-        addText(moments, text.acc.finish(text.planned));
+        const stats = text.acc.finish(text.planned);
+        addText(moments, stats);
+        records.push(textRecord(text.label, text.sha256, stats));
         datasetTokens += text.acc.tokenCount;
         progress.textsDone += 1;
         progress.current = text.label;
@@ -265,13 +281,13 @@ export class LayerProfiler {
         progress.textsTotal -= 1;
         continue;
       }
-      if (ids.length === 0) {
-        skipped.push({ path: source.label, reason: 'no tokens' });
+      if (ids.length === 0 || (opts.skipFirstToken && ids.length < 2)) {
+        skipped.push({ path: source.label, reason: ids.length === 0 ? 'no tokens' : 'one token, and the first token is left out (skip first token)' });
         progress.textsTotal -= 1;
         continue;
       }
       const planned = planTextWindows(ids, policy);
-      const pending: Pending = { label: source.label, acc: new TextAccumulator(this.numLayers, this.session.substepKinds), planned, remaining: planned.windows };
+      const pending: Pending = { label: source.label, sha256: sha256Text(text.text), acc: new TextAccumulator(this.numLayers, this.session.substepKinds), planned, remaining: planned.windows };
       if (policy.carriesCache && planned.windows > 1) {
         // Its windows continue one another through the cache: run them in order, alone.
         try {
@@ -299,9 +315,26 @@ export class LayerProfiler {
       texts: moments.layers[0]?.mean.n ?? 0,
       tokens: datasetTokens,
       skipped,
+      records,
       moments,
       layers: summarizeLayers(moments),
       ...(partial ? { partial: true } : {}),
+    };
+  }
+
+  /**
+   * The settings a run with `opts` actually uses: the window after the graph's caps, whether long
+   * texts are exact, the first-token choice.
+   */
+  effectiveSettings(opts: ProfileOptions): Pick<ProfileSettings, 'maxTokens' | 'positionLimit' | 'batchSize'> & Required<Pick<ProfileSettings, 'windowTokens' | 'windowsContinueThroughCache' | 'skipFirstToken'>> {
+    const policy = this.windowPolicy(opts);
+    return {
+      maxTokens: opts.maxTokens,
+      windowTokens: policy.windowLength,
+      windowsContinueThroughCache: policy.carriesCache,
+      ...(policy.positionLimit !== undefined ? { positionLimit: policy.positionLimit } : {}),
+      batchSize: opts.batchSize,
+      skipFirstToken: !!opts.skipFirstToken,
     };
   }
 
@@ -413,18 +446,6 @@ function modelDtype(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFi
 }
 
 
-function feedWindow(acc: TextAccumulator, v: WindowProbeValues, L: number): void {
-  for (let t = 0; t < v.tokens; t++) {
-    const at = (a: Float32Array) => a.subarray(t * L, (t + 1) * L);
-    acc.addToken({
-      mean: at(v.mean),
-      absMean: at(v.absMean),
-      l2: at(v.l2),
-      residL2: at(v.residL2),
-      substeps: v.substeps.map((s) => ({ mean: at(s.mean), absMean: at(s.absMean), l2: at(s.l2) })),
-    });
-  }
-}
 
 function modelId(spec: ModelSpec): string {
   return spec.kind === 'hub' ? spec.id : spec.path;

@@ -4,7 +4,8 @@
  */
 import type { DatasetResult } from '../core/results';
 import { inspectModel, LayerProfiler } from '../core/profiler';
-import { addText, emptyDatasetMoments, summarizeLayers } from '../core/stats/datasetStats';
+import { datasetOfOneText } from '../core/results/build';
+import { sha256Text } from '../core/stats/records';
 import { throttled } from '../core/downloadProgress';
 import type { EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
 
@@ -63,13 +64,15 @@ export class EngineServer {
           this.send({ kind: 'progress', id: req.id, progress: step.value });
         }
       }
+      case 'effectiveSettings': {
+        const { options } = req.params as EngineRequest<'effectiveSettings'>['params'];
+        return this.requireProfiler().effectiveSettings(options);
+      }
       case 'profileText': {
         const { label, text, options } = req.params as EngineRequest<'profileText'>['params'];
         const profiler = this.requireProfiler();
         const { stats, tokens } = await profiler.profileText(text, options, signal);
-        const moments = emptyDatasetMoments(profiler.numLayers, profiler.session.substepKinds);
-        addText(moments, stats);
-        const dataset: DatasetResult = { name: label, texts: 1, tokens: stats.tokens, skipped: [], moments, layers: summarizeLayers(moments) };
+        const dataset: DatasetResult = datasetOfOneText(label, sha256Text(text), stats, profiler.session.substepKinds);
         return { dataset, tokens };
       }
     }

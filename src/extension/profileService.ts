@@ -133,7 +133,7 @@ export class ProfileService {
     const s = this.settings();
     return this.exclusive(async (signal) => {
       const opened = await this.ensureModel(signal);
-      const options: ProfileOptions = { maxTokens: s.maxTokens, batchSize: s.batchSize };
+      const options: ProfileOptions = profileOptions(s);
       const dataset = await this.ui.withProgress(`Layer Profiler: profiling ${name}`, true, (progress, cancel) => {
         let lastFraction = 0;
         return this.engine.call(
@@ -152,7 +152,8 @@ export class ProfileService {
           },
         );
       });
-      await this.store.putDataset(modelKey(s.model), resultsBase(opened, { maxTokens: s.maxTokens, batchSize: s.batchSize, include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }), dataset);
+      const used = await this.engine.call('effectiveSettings', { options });
+      await this.store.putDataset(modelKey(s.model), resultsBase(opened, { ...used, include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }), dataset);
       if (dataset.partial) this.ui.info(`Profiling of '${name}' was cancelled: the results keep the ${dataset.texts} files finished before that.`);
       else if (dataset.texts === 0) this.ui.info(`No text files were profiled in '${name}'${dataset.skipped.length ? ` (${dataset.skipped.length} skipped: ${dataset.skipped[0].reason}${dataset.skipped.length > 1 ? ', …' : ''})` : ''}.`);
       return dataset;
@@ -165,10 +166,11 @@ export class ProfileService {
     return this.exclusive(async (signal) => {
       const opened = await this.ensureModel(signal);
       const { dataset, tokens } = await this.ui.withProgress(`Layer Profiler: profiling ${label}`, true, (_p, cancel) =>
-        this.engine.call('profileText', { label, text, options: { maxTokens: s.maxTokens, batchSize: s.batchSize } }, { signal: anySignal(signal, cancel) }),
+        this.engine.call('profileText', { label, text, options: profileOptions(s) }, { signal: anySignal(signal, cancel) }),
       );
       const key = modelKey(s.model);
-      await this.store.putDataset(key, resultsBase(opened, { maxTokens: s.maxTokens, batchSize: s.batchSize, maxFileBytes: s.maxFileBytes }), dataset);
+      const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
+      await this.store.putDataset(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
       const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
       return dataset;
@@ -199,8 +201,12 @@ export class ProfileService {
 }
 
 /** Everything of a results document but its datasets, for the model the engine has open. */
+function profileOptions(s: Settings): ProfileOptions {
+  return { maxTokens: s.maxTokens, batchSize: s.batchSize, skipFirstToken: s.skipFirstToken };
+}
+
 function resultsBase(opened: OpenedModel, settings: ProfileSettings): Omit<ProfileResults, 'datasets'> {
-  return { schema: RESULTS_SCHEMA, model: opened.model, runtime: opened.runtime, settings };
+  return { schema: RESULTS_SCHEMA, model: opened.model, runtime: opened.runtime, settings, provenance: { createdAt: new Date().toISOString() } };
 }
 
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {

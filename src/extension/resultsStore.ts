@@ -5,6 +5,7 @@
 import type { ProfileResults, TokenProfile } from '../core/results';
 import { mergeDataset } from '../core/results/build';
 import type { DatasetResult } from '../core/results';
+import { upgradeResults } from '../core/results/read';
 
 const STORAGE_KEY = 'layerProfiler.results';
 const STORAGE_VERSION = 1;
@@ -33,6 +34,8 @@ export class ResultsStore {
   constructor(private readonly storage: StateStorage) {
     const stored = storage.get<Persisted>(STORAGE_KEY);
     this.data = stored && stored.version === STORAGE_VERSION && typeof stored.byModel === 'object' ? stored : { version: STORAGE_VERSION, byModel: {} };
+    // Results stored before per-text records existed (profile@1) read as @2 with no records.
+    for (const entry of Object.values(this.data.byModel)) entry.results = upgradeResults(entry.results);
   }
 
   get(model: string): ModelResults | undefined {

@@ -17,6 +17,7 @@ export interface Settings {
   engineIdleMs: number;
   /** Shade profiled tokens in the editor after Profile Selection. */
   highlightTokens: boolean;
+  skipFirstToken: boolean;
 }
 
 /** The subset of WorkspaceConfiguration used here, so tests can pass a plain object. */
@@ -59,6 +60,7 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
     maxFileBytes: int('maxFileSize', DEFAULT_MAX_FILE_BYTES, 1),
     engineIdleMs: int('engineIdleMinutes', 5, 1) * 60_000,
     highlightTokens: config.get<boolean>('highlightTokens') !== false,
+    skipFirstToken: config.get<boolean>('skipFirstToken') === true,
   };
 }
 

@@ -3,7 +3,7 @@
  * The engine runs inference out of the extension host, so a native crash cannot take it down.
  */
 import type { DatasetInput, DownloadProgress, InspectResult, LoadOptions, ModelSpec, ProfileOptions, ProfileProgress } from '../core/api';
-import type { DatasetResult, ModelInfo, RuntimeInfo, TokenProfile } from '../core/results';
+import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, TokenProfile } from '../core/results';
 
 /** Options that cross the process boundary (no callbacks, no signals). */
 export type EngineLoadOptions = Omit<LoadOptions, 'onDownloadProgress' | 'signal'>;
@@ -17,6 +17,8 @@ export interface OpenedModel {
 export interface EngineMethods {
   open(params: { spec: ModelSpec; options: EngineLoadOptions }): OpenedModel;
   profileDataset(params: { input: DatasetInput; options: ProfileOptions }): DatasetResult;
+  /** The settings a run with these options actually uses (window after the model's caps, exactness). */
+  effectiveSettings(params: { options: ProfileOptions }): Pick<ProfileSettings, 'maxTokens' | 'windowTokens' | 'windowsContinueThroughCache' | 'positionLimit' | 'batchSize' | 'skipFirstToken'>;
   profileText(params: { label: string; text: string; options: ProfileOptions }): { dataset: DatasetResult; tokens: TokenProfile };
   /** Layers of a model; the model is opened in ONNX Runtime and released, so what it accepts is known to load. */
   inspect(params: { spec: ModelSpec; options: EngineLoadOptions }): InspectResult;

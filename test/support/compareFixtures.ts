@@ -1,6 +1,6 @@
 /** Results objects built from per-text values, for the comparison and findings tests. */
 import { emptyMoments, pushValue, summarize } from '../../src/core/stats/moments';
-import type { ProfileResults, Summary } from '../../src/core/results';
+import type { ProfileResults, Summary, TextRecord } from '../../src/core/results';
 
 export function summary(values: readonly number[]): Summary {
   const m = emptyMoments();
@@ -15,7 +15,7 @@ export function summary(values: readonly number[]): Summary {
  */
 export function resultsOf(datasets: Record<string, number[][]>, records = false): ProfileResults {
   return {
-    schema: 'layer-profiler/profile@1',
+    schema: 'layer-profiler/profile@2',
     model: { id: 'test-model', file: 'model.onnx', sha256: '0'.repeat(64), numLayers: Math.max(...Object.values(datasets).map((l) => l.length)), dtype: 'fp32' },
     runtime: { tool: 'test', onnxruntime: '0', executionProvider: 'cpu', threads: 1 },
     settings: { maxTokens: 512, batchSize: 1, maxFileBytes: 1 },
@@ -31,8 +31,20 @@ export function resultsOf(datasets: Record<string, number[][]>, records = false)
           const s = summary(values);
           return { layer, mean: s, absMean: s, l2: s, residL2: s };
         }),
-        ...(records ? { records: Array.from({ length: n }, (_, k) => ({ layers: layers.map((v) => ({ absMean: v[k] })) })) } : {}),
+        records: records ? Array.from({ length: n }, (_, k) => record(`t${k}`, layers.map((v) => v[k]))) : [],
       };
     }),
+  };
+}
+
+/** A per-text record whose every metric at layer l is values[l]. */
+function record(path: string, values: number[]): TextRecord {
+  return {
+    path,
+    sha256: '0'.repeat(64),
+    tokens: 10,
+    windows: 1,
+    exact: true,
+    layers: values.map((v) => ({ mean: v, absMean: v, l2: v, residL2: v, relChange: v, cosine: v, normGrowth: v, substeps: [] })),
   };
 }

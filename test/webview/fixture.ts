@@ -36,7 +36,7 @@ function dataset(name: 'cpp' | 'python', n: number, seed: number): DatasetResult
     layers.push({ layer, mean: s(mean, meanStd), absMean: s(abs, absStd), l2: s(abs * 30, absStd * 30), residL2: s(10 + layer * 2, 1) });
     moments.push({ mean: mo(mean, meanStd), absMean: mo(abs, absStd), l2: mo(abs * 30, absStd * 30), residL2: mo(10 + layer * 2, 1) });
   }
-  return { name, source: `/work/samples/${name}`, texts: n, tokens: n * 612, skipped: name === 'cpp' ? [{ path: 'big.cpp', reason: 'larger than maxFileBytes' }] : [], moments: { layers: moments }, layers };
+  return { name, source: `/work/samples/${name}`, texts: n, tokens: n * 612, skipped: name === 'cpp' ? [{ path: 'big.cpp', reason: 'larger than maxFileBytes' }] : [], records: [], moments: { layers: moments }, layers };
 }
 
 const TOKENS = ['def', 'Ġfibonacci', '(', 'n', '):', 'Ċ', 'ĠĠĠ', 'Ġif', 'Ġn', 'Ġ<', 'Ġ', '2', ':', 'Ċ', 'ĠĠĠĠĠĠĠ', 'Ġreturn', 'Ġn', 'Ċ', 'ĠĠĠ', 'Ġreturn', 'Ġfibonacci', '(', 'n', 'Ġ-', 'Ġ', '1', ')', 'Ġ+', 'Ġfibonacci', '(', 'n', 'Ġ-', 'Ġ', '2', ')', 'ĊĊ', 'print', '(f', 'ibonacci', '(10))'];

@@ -172,23 +172,20 @@ function needTwo(results: ProfileResults): string {
 }
 
 /**
- * Per-text values where a results file keeps per-text records: `dataset.records[k].layers[layer][metric]`
- * as a number. Files without records (profile@1) give undefined, and the permutation test is skipped.
+ * Per-text values from a dataset's per-text records: `[layer][text]`. Results read from @1 files
+ * have no records, and then no per-text test can run.
  */
 export const defaultPerTextValues: PerTextValues = (dataset, metric) => {
-  const records: unknown = (dataset as unknown as { records?: unknown }).records;
-  if (!Array.isArray(records) || records.length === 0) return undefined;
+  if (dataset.records.length === 0) return undefined;
   const out: number[][] = dataset.layers.map(() => []);
-  for (const r of records) {
-    const layers: unknown = (r as { layers?: unknown } | null)?.layers;
-    if (!Array.isArray(layers) || layers.length !== dataset.layers.length) return undefined;
-    for (let l = 0; l < layers.length; l++) {
-      const v: unknown = (layers[l] as Record<string, unknown> | null)?.[metric];
-      if (typeof v !== 'number') return undefined;
-      out[l].push(v);
-    }
+  for (const r of dataset.records) {
+    if (r.layers.length !== dataset.layers.length) return undefined;
+    r.layers.forEach((values, l) => {
+      const v: unknown = (values as unknown as Record<string, unknown>)[metric];
+      if (typeof v === 'number') out[l].push(v);
+    });
   }
-  return out;
+  return out.every((values) => values.length === dataset.records.length) ? out : undefined;
 };
 
 function layerValue(layer: object, key: string): unknown {

@@ -14,6 +14,8 @@ export const PROBE_OUTPUTS = {
   absMean: `${P}delta_abs_mean`,
   l2: `${P}delta_l2`,
   residL2: `${P}resid_post_l2`,
+  /** ‖resid_pre‖ of block 0 (the embedding output), [batch, tokens, 1]: with residL2, every point's norm. */
+  embedL2: `${P}resid_pre0_l2`,
 } as const;
 
 export type ProbeStat = 'mean' | 'absMean' | 'l2';
@@ -48,7 +50,7 @@ export interface ProbeOptions {
 
 export function buildProbes(layers: SpineLayer[], opts: ProbeOptions): ProbeGraph {
   const b = new ProbeBuilder(opts.opset, layers[0].residualIn);
-  const perStat: Record<keyof typeof PROBE_OUTPUTS, string[]> = { mean: [], absMean: [], l2: [], residL2: [] };
+  const perStat: Record<'mean' | 'absMean' | 'l2' | 'residL2', string[]> = { mean: [], absMean: [], l2: [], residL2: [] };
   for (const layer of layers) {
     const stats = b.deltaStats(layer.residual, layer.residualIn, `layer${layer.layer}`);
     perStat.mean.push(stats.mean);
@@ -56,7 +58,8 @@ export function buildProbes(layers: SpineLayer[], opts: ProbeOptions): ProbeGrap
     perStat.l2.push(stats.l2);
     perStat.residL2.push(b.reduce('ReduceL2', b.asFloat(layer.residual), `layer${layer.layer}/resid_l2`));
   }
-  for (const key of Object.keys(PROBE_OUTPUTS) as (keyof typeof PROBE_OUTPUTS)[]) b.concatOutput(perStat[key], PROBE_OUTPUTS[key]);
+  for (const key of Object.keys(perStat) as (keyof typeof perStat)[]) b.concatOutput(perStat[key], PROBE_OUTPUTS[key]);
+  b.identityOutput(b.reduce('ReduceL2', b.asFloat(layers[0].residualIn), 'embed_l2'), PROBE_OUTPUTS.embedL2);
 
   const substepKinds = uniformSubsteps(layers);
   if (substepKinds.length > 1) {

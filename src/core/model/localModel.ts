@@ -2,6 +2,7 @@
  * Resolving a local model: a folder laid out as DESIGN.md's model-folder contract, or a bare .onnx
  * file (whose folder may still hold a tokenizer and config).
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dtype } from '../api';
@@ -31,6 +32,8 @@ export interface ModelConfig {
   numHeads?: number;
   kvHeads?: number;
   headDim?: number;
+  /** sha256 of the file read (config.json, else genai_config.json). */
+  sha256?: string;
 }
 
 export class ModelNotFoundError extends Error {}
@@ -140,9 +143,10 @@ async function listOnnx(folder: string): Promise<string[]> {
   }
 }
 
-async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+async function readJson(file: string): Promise<{ json: Record<string, unknown>; sha256: string } | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    const text = await readFile(file, 'utf8');
+    return { json: JSON.parse(text) as Record<string, unknown>, sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
   } catch {
     return undefined;
   }
@@ -155,7 +159,7 @@ export async function readModelConfig(folder: string): Promise<ModelConfig | und
   const genai = await readJson(path.join(folder, 'genai_config.json'));
   if (!hf && !genai) return undefined;
   // config.json first; genai_config.json fills what it leaves out (onnxruntime-genai builds carry both).
-  return { ...definedFields(genai ? fromGenaiConfig(genai) : {}), ...definedFields(hf ? fromHfConfig(hf) : {}) };
+  return { ...definedFields(genai ? fromGenaiConfig(genai.json) : {}), ...definedFields(hf ? fromHfConfig(hf.json) : {}), sha256: (hf ?? genai)!.sha256 };
 }
 
 function definedFields(c: ModelConfig): ModelConfig {

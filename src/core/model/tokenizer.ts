@@ -1,5 +1,6 @@
 /** Loading a model's tokenizer (tokenizer.json + tokenizer_config.json) with @huggingface/tokenizers. */
 import { Tokenizer } from '@huggingface/tokenizers';
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -10,6 +11,8 @@ export interface TextTokenizer {
   /** Largest id the tokenizer can produce, plus one. */
   vocabSize: number;
   padId: number;
+  /** sha256 of the tokenizer.json read. */
+  sha256: string;
 }
 
 export class TokenizerError extends Error {}
@@ -19,8 +22,11 @@ export async function loadTokenizer(location: string): Promise<TextTokenizer> {
   const isFile = location.endsWith('.json') || (await stat(location).then((s) => s.isFile(), () => false));
   const file = isFile ? location : path.join(location, 'tokenizer.json');
   let json: Record<string, unknown>;
+  let sha256: string;
   try {
-    json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    const text = await readFile(file, 'utf8');
+    sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+    json = JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new TokenizerError(`Cannot load the tokenizer ${file}: ${(err as Error).message}`);
   }
@@ -48,6 +54,7 @@ export async function loadTokenizer(location: string): Promise<TextTokenizer> {
     },
     decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
     vocabSize: maxId + 1,
+    sha256,
     padId,
   };
 }

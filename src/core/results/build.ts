@@ -1,9 +1,18 @@
 /** Assembling, merging and serializing results (DESIGN.md's JSON and CSV contracts). */
-import { mergeDatasetMoments, summarizeLayers } from '../stats/datasetStats';
-import { RESULTS_SCHEMA, type DatasetResult, type ModelInfo, type ProfileResults, type ProfileSettings, type RuntimeInfo } from '../results';
+import { addText, emptyDatasetMoments, mergeDatasetMoments, summarizeLayers } from '../stats/datasetStats';
+import { textRecord } from '../stats/records';
+import type { TextStats } from '../stats/textStats';
+import { RESULTS_SCHEMA, type DatasetResult, type ModelInfo, type ProfileResults, type ProfileSettings, type Provenance, type RuntimeInfo, type SubstepKind } from '../results';
 
-export function buildResults(model: ModelInfo, runtime: RuntimeInfo, settings: ProfileSettings, datasets: DatasetResult[]): ProfileResults {
-  return { schema: RESULTS_SCHEMA, model, runtime, settings, datasets };
+export function buildResults(model: ModelInfo, runtime: RuntimeInfo, settings: ProfileSettings, datasets: DatasetResult[], provenance: Provenance = { createdAt: new Date().toISOString() }): ProfileResults {
+  return { schema: RESULTS_SCHEMA, model, runtime, settings, provenance, datasets };
+}
+
+/** A dataset of one profiled text (an editor selection). */
+export function datasetOfOneText(name: string, sha256: string, stats: TextStats, substepKinds: SubstepKind[]): DatasetResult {
+  const moments = emptyDatasetMoments(stats.layers.length, substepKinds);
+  addText(moments, stats);
+  return { name, texts: 1, tokens: stats.tokens, skipped: [], records: [textRecord(name, sha256, stats)], moments, layers: summarizeLayers(moments) };
 }
 
 export class IncompatibleResultsError extends Error {}
@@ -33,6 +42,7 @@ export function mergeDataset(a: DatasetResult, b: DatasetResult): DatasetResult 
     texts: a.texts + b.texts,
     tokens: a.tokens + b.tokens,
     skipped: [...a.skipped, ...b.skipped],
+    records: [...a.records, ...b.records],
     moments,
     layers: summarizeLayers(moments),
     ...(a.partial || b.partial ? { partial: true } : {}),
@@ -41,13 +51,17 @@ export function mergeDataset(a: DatasetResult, b: DatasetResult): DatasetResult 
 
 export const CSV_COLUMNS = [
   'dataset', 'layer', 'n', 'mean_of_mean', 'std_of_mean', 'mean_of_abs_mean', 'std_of_abs_mean', 'mean_of_l2', 'std_of_l2', 'mean_of_resid_l2', 'std_of_resid_l2',
+  'mean_of_rel_change', 'std_of_rel_change', 'mean_of_cosine', 'std_of_cosine', 'mean_of_norm_growth', 'std_of_norm_growth',
 ] as const;
 
 export function toCsv(results: ProfileResults): string {
   const rows: string[] = [CSV_COLUMNS.join(',')];
   for (const d of results.datasets) {
     for (const l of d.layers) {
-      rows.push([csvField(d.name), l.layer, l.absMean.n, num(l.mean.mean), num(l.mean.std), num(l.absMean.mean), num(l.absMean.std), num(l.l2.mean), num(l.l2.std), num(l.residL2.mean), num(l.residL2.std)].join(','));
+      const pair = (s: { mean: number; std: number | null } | undefined) => [num(s?.mean ?? null), num(s?.std ?? null)];
+      rows.push(
+        [csvField(d.name), l.layer, l.absMean.n, ...pair(l.mean), ...pair(l.absMean), ...pair(l.l2), ...pair(l.residL2), ...pair(l.relChange), ...pair(l.cosine), ...pair(l.normGrowth)].join(','),
+      );
     }
   }
   return rows.join('\n') + '\n';

@@ -50,6 +50,8 @@ export interface WindowProbeValues {
   absMean: Float32Array;
   l2: Float32Array;
   residL2: Float32Array;
+  /** ‖resid_pre‖ of block 0 per token: `[token]`. */
+  embedL2: Float32Array;
   substeps: { kind: SubstepKind; mean: Float32Array; absMean: Float32Array; l2: Float32Array }[];
   /** Raw mode only: residual points 0..L, each `[token * hidden + unit]`. */
   raw?: Float32Array[];
@@ -119,6 +121,7 @@ function concatWindows(parts: WindowProbeValues[]): WindowProbeValues {
     absMean: cat((p) => p.absMean),
     l2: cat((p) => p.l2),
     residL2: cat((p) => p.residL2),
+    embedL2: cat((p) => p.embedL2),
     substeps: first.substeps.map((s, i) => ({ kind: s.kind, mean: cat((p) => p.substeps[i].mean), absMean: cat((p) => p.substeps[i].absMean), l2: cat((p) => p.substeps[i].l2) })),
     ...(first.raw ? { raw: first.raw.map((_, k) => cat((p) => p.raw![k])) } : {}),
     ...(first.rawMid ? { rawMid: first.rawMid.map((_, k) => cat((p) => p.rawMid![k])) } : {}),
@@ -229,6 +232,7 @@ export class ProbedSession {
       absMean: take(PROBE_OUTPUTS.absMean),
       l2: take(PROBE_OUTPUTS.l2),
       residL2: take(PROBE_OUTPUTS.residL2),
+      embedL2: take(PROBE_OUTPUTS.embedL2, 1),
       substeps: this.substepKinds.map((kind) => ({ kind, mean: take(substepOutput(kind, 'mean')), absMean: take(substepOutput(kind, 'absMean')), l2: take(substepOutput(kind, 'l2')) })),
       ...(this.raw ? { raw: Array.from({ length: L + 1 }, (_, k) => take(rawResidualOutput(k), hidden(rawResidualOutput(k)))) } : {}),
       ...(this.raw && this.substepKinds.length > 1 ? { rawMid: Array.from({ length: L }, (_, k) => take(rawMidOutput(k), hidden(rawMidOutput(k)))) } : {}),

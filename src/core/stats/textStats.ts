@@ -3,24 +3,9 @@
  * per-token values. Every token has the same number of hidden units, so the mean over tokens of
  * per-token means is the mean over all (token, unit) values of the text.
  */
-import type { SubstepKind } from '../results';
+import type { SubstepKind, TextLayerValues } from '../results';
 
-export interface TokenValues {
-  /** [token][layer] values of one window, padding already removed. */
-  mean: Float64Array[];
-  absMean: Float64Array[];
-  l2: Float64Array[];
-  residL2: Float64Array[];
-  substeps: { kind: SubstepKind; mean: Float64Array[]; absMean: Float64Array[]; l2: Float64Array[] }[];
-}
-
-export interface TextLayerStats {
-  mean: number;
-  absMean: number;
-  l2: number;
-  residL2: number;
-  substeps: { kind: SubstepKind; mean: number; absMean: number; l2: number }[];
-}
+export type TextLayerStats = TextLayerValues;
 
 export interface TextStats {
   tokens: number;
@@ -31,10 +16,34 @@ export interface TextStats {
   layers: TextLayerStats[];
 }
 
+/** One token's probe values, indexed by layer. */
+export interface TokenProbeValues {
+  mean: ArrayLike<number>;
+  absMean: ArrayLike<number>;
+  /** ‖delta‖ of the token at each layer. */
+  l2: ArrayLike<number>;
+  /** ‖resid_post‖ at each layer. */
+  residL2: ArrayLike<number>;
+  /** ‖resid_pre‖ at each layer (the previous layer's resid_post; the embedding output at layer 0). */
+  residPreL2: ArrayLike<number>;
+  substeps: { mean: ArrayLike<number>; absMean: ArrayLike<number>; l2: ArrayLike<number> }[];
+}
+
+/**
+ * The metrics derived from one token's three norms at a layer, without another pass over the
+ * hidden units: ‖post‖² = ‖pre‖² + ‖Δ‖² + 2 pre·Δ gives pre·post, hence the cosine.
+ */
+export function derivedMetrics(pre: number, post: number, delta: number): { relChange: number; cosine: number; normGrowth: number } {
+  const cosine = (pre * pre + post * post - delta * delta) / (2 * pre * post);
+  return { relChange: delta / pre, cosine: Math.max(-1, Math.min(1, cosine)), normGrowth: post / pre };
+}
+
+const POOLED = ['mean', 'absMean', 'l2', 'residL2', 'relChange', 'cosine', 'normGrowth'] as const;
+
 /** Sums per layer of one text's per-token values, fed window by window. */
 export class TextAccumulator {
   private tokens = 0;
-  private readonly sums: { mean: Float64Array; absMean: Float64Array; l2: Float64Array; residL2: Float64Array };
+  private readonly sums: Record<(typeof POOLED)[number], Float64Array>;
   private readonly subSums: { kind: SubstepKind; mean: Float64Array; absMean: Float64Array; l2: Float64Array }[];
 
   constructor(
@@ -42,18 +51,22 @@ export class TextAccumulator {
     substepKinds: SubstepKind[],
   ) {
     const z = () => new Float64Array(numLayers);
-    this.sums = { mean: z(), absMean: z(), l2: z(), residL2: z() };
+    this.sums = { mean: z(), absMean: z(), l2: z(), residL2: z(), relChange: z(), cosine: z(), normGrowth: z() };
     this.subSums = substepKinds.map((kind) => ({ kind, mean: z(), absMean: z(), l2: z() }));
   }
 
-  /** Adds one token's values: stat arrays indexed by layer. */
-  addToken(v: { mean: ArrayLike<number>; absMean: ArrayLike<number>; l2: ArrayLike<number>; residL2: ArrayLike<number>; substeps: { mean: ArrayLike<number>; absMean: ArrayLike<number>; l2: ArrayLike<number> }[] }): void {
+  /** Adds one token's values. */
+  addToken(v: TokenProbeValues): void {
     this.tokens += 1;
     for (let l = 0; l < this.numLayers; l++) {
       this.sums.mean[l] += v.mean[l];
       this.sums.absMean[l] += v.absMean[l];
       this.sums.l2[l] += v.l2[l];
       this.sums.residL2[l] += v.residL2[l];
+      const d = derivedMetrics(v.residPreL2[l], v.residL2[l], v.l2[l]);
+      this.sums.relChange[l] += d.relChange;
+      this.sums.cosine[l] += d.cosine;
+      this.sums.normGrowth[l] += d.normGrowth;
       this.subSums.forEach((s, i) => {
         s.mean[l] += v.substeps[i].mean[l];
         s.absMean[l] += v.substeps[i].absMean[l];
@@ -70,11 +83,15 @@ export class TextAccumulator {
     const n = this.tokens;
     const layers: TextLayerStats[] = [];
     for (let l = 0; l < this.numLayers; l++) {
+      const at = (k: (typeof POOLED)[number]) => this.sums[k][l] / n;
       layers.push({
-        mean: this.sums.mean[l] / n,
-        absMean: this.sums.absMean[l] / n,
-        l2: this.sums.l2[l] / n,
-        residL2: this.sums.residL2[l] / n,
+        mean: at('mean'),
+        absMean: at('absMean'),
+        l2: at('l2'),
+        residL2: at('residL2'),
+        relChange: at('relChange'),
+        cosine: at('cosine'),
+        normGrowth: at('normGrowth'),
         substeps: this.subSums.map((s) => ({ kind: s.kind, mean: s.mean[l] / n, absMean: s.absMean[l] / n, l2: s.l2[l] / n })),
       });
     }
