@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { MODEL_STYLES, type ModelStyle } from './modelgen/types';
-import { inspectModel, LayerProfiler, MAX_TOKEN_VIEW, ProfileCancelledError, type OpenOptions } from '../src/core/profiler';
+import { inspectModel, LayerCountMismatchError, LayerProfiler, MAX_TOKEN_VIEW, ProfileCancelledError, type OpenOptions } from '../src/core/profiler';
 import { meanStd, referenceSubstepStats, referenceTextStats, relClose } from './support/reference';
 import type { WindowProbeValues } from '../src/core/runtime/probedSession';
 
@@ -241,6 +241,21 @@ describe('engine on generated models', function () {
           assert.ok(relClose(summary.std!, fromRecords.std!, 1e-9, 1e-15), `${stat} std layer ${l}`);
         }
       }
+    });
+  });
+
+  it('a config whose layer count disagrees with the graph is refused, naming the blocks found', async () => {
+    const m = await ensureModel('moe');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-count-'));
+    for (const f of readdirSync(m.dir)) if (statSync(path.join(m.dir, f)).isFile()) copyFileSync(path.join(m.dir, f), path.join(dir, f));
+    if (existsSync(path.join(m.dir, 'onnx'))) cpSync(path.join(m.dir, 'onnx'), path.join(dir, 'onnx'), { recursive: true });
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: m.numLayers * 2 }));
+    await assert.rejects(inspectModel({ kind: 'local', path: dir }), (err: Error) => {
+      assert.ok(err instanceof LayerCountMismatchError);
+      assert.match(err.message, new RegExp(`Found ${m.numLayers} transformer blocks .* config says ${m.numLayers * 2}`));
+      assert.match(err.message, /Found: 0: attention \+ mlp ending at /);
+      return true;
     });
   });
 

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DTYPES } from '../src/core/api';
+import { onnxPathForDtype } from '../src/core/model/dtype';
 import { LayerProfiler } from '../src/core/profiler';
 import { referenceTextStats, relClose } from './support/reference';
 
@@ -20,8 +22,8 @@ interface Reference {
 
 const folders = root && existsSync(root) ? readdirSync(root).filter((d) => existsSync(path.join(root, d, 'reference.json'))).sort() : [];
 
-/** The fp32 ONNX file of a folder: what a user gets from `--model FOLDER`. */
-const otherDtypeFiles = (dir: string) => (existsSync(path.join(dir, 'onnx')) ? readdirSync(path.join(dir, 'onnx')).filter((f) => /^model_.+\.onnx$/.test(f)).map((f) => `onnx/${f}`) : []);
+/** The dtypes other than fp32 a transformers.js-style folder holds (onnx/model_<suffix>.onnx). */
+const otherDtypes = (dir: string) => DTYPES.filter((d) => d !== 'fp32' && existsSync(path.join(dir, onnxPathForDtype(d))));
 
 /**
  * What a text's statistics must be: for fp32 folders PyTorch's float64 reference; for quantized
@@ -102,11 +104,13 @@ describe('real-exporter decoders (realexp)', function () {
         }
       });
 
-      for (const file of otherDtypeFiles(dir)) {
-        it(`${file}: probes equal float64 statistics of its own raw residuals, batched with padding`, async () => {
-          const profiler = await LayerProfiler.open({ kind: 'local', path: path.join(dir, file) }, { raw: true });
+      for (const dtype of otherDtypes(dir)) {
+        it(`--dtype ${dtype} from the folder: probes equal float64 statistics of its own raw residuals, batched with padding`, async () => {
+          const profiler = await LayerProfiler.open({ kind: 'local', path: dir, dtype }, { raw: true });
           try {
             assert.equal(profiler.numLayers, ref.num_layers);
+            assert.equal(profiler.modelInfo().file, onnxPathForDtype(dtype));
+            assert.equal(profiler.modelInfo().dtype, dtype);
             const [a, b] = ref.per_text.map((t) => t.input_ids);
             const values = await profiler.runWindows([a, b], 2);
             for (const [w, v] of values.entries()) {

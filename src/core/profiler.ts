@@ -371,7 +371,7 @@ async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ res
   const spine = analyzeModel(model, { postNorm: isPostNormType(resolved.config?.modelType) });
   if (lifted) spine.notes.unshift(lifted.note);
   if (quantizesActivationsPerTensor(model)) spine.notes.push('activations are quantized per tensor at run time: windows run one at a time, so a text\'s numbers never depend on its batch');
-  checkLayerCount(spine.layers.length, resolved.config, model.path);
+  checkLayerCount(spine, resolved.config, model.path);
   return { resolved, model, spine };
 }
 
@@ -484,8 +484,14 @@ export function defaultCacheDir(): string {
   return process.env.LAYER_PROFILER_CACHE ?? path.join(os.homedir(), '.cache', 'layer-profiler', 'hub');
 }
 
-function checkLayerCount(found: number, config: ModelConfig | undefined, file: string): void {
+function checkLayerCount(spine: Spine, config: ModelConfig | undefined, file: string): void {
+  const found = spine.layers.length;
   if (config?.numLayers !== undefined && config.numLayers !== found) {
-    throw new LayerCountMismatchError(`Found ${found} transformer blocks in ${file}, but its config says ${config.numLayers}. The graph's structure is not one the profiler reads correctly; run 'layer-profiler inspect' to see what it found.`);
+    // Name what was found, block by block, so the mismatch can be read without another tool.
+    const blocks = spine.layers.map((l) => `${l.layer}: ${l.substeps.map((s) => s.kind).join(' + ')} ending at ${l.residual}`);
+    const shown = blocks.length > 8 ? [...blocks.slice(0, 8), `… ${blocks.length - 8} more`] : blocks;
+    throw new LayerCountMismatchError(
+      `Found ${found} transformer blocks in ${file}, but its config says ${config.numLayers}. The graph's structure is not one the profiler reads correctly. Found: ${shown.join('; ')}.`,
+    );
   }
 }
