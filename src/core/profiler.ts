@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
 import { collectFiles, readTextFile, type ReadResult } from './dataset/collect';
-import { analyzeModel, instrumentModel } from './graph/instrument';
+import { analyzeModel } from './graph/instrument';
+import { instrumentForProfile } from './profileGraph';
 import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
@@ -41,6 +42,8 @@ export interface OpenOptions extends LoadOptions {
   allowSpinning?: boolean;
   /** Decode token by token through the KV cache (automatic where the graph takes one token per run). */
   incremental?: boolean;
+  /** false: run the whole exported graph, LM head included (tests and benchmarks compare). */
+  prune?: boolean;
 }
 
 export class LayerProfiler {
@@ -59,12 +62,12 @@ export class LayerProfiler {
 
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
     const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
-    const instrumented = instrumentModel(model, spine, { raw: opts.raw });
+    const instrumented = instrumentForProfile(model, spine, { raw: opts.raw, prune: opts.prune });
     const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
     const facts = modelFacts(spec, resolved, model, spine);
     const readsPast = readsPastInputs(model);
     // The decoded model is not used after staging; only facts about it are kept.
-    const staged = await stageModel(model, instrumented);
+    const staged = await stageModel(model, instrumented.edit);
     const config = resolved.config;
     const session = await ProbedSession.create(
       staged,
@@ -362,7 +365,7 @@ export class EmptyTextError extends Error {}
 export const MAX_TOKEN_VIEW = 4096;
 
 /** Resolves, reads and analyzes a model: everything but the session. */
-async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
+export async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
   const resolved = await resolveModel(spec, opts);
   const file = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile));
   await checkExternalData(file);

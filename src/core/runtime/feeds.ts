@@ -39,6 +39,11 @@ const ROLE_PATTERNS: [Role, RegExp][] = [
   ['input_ids', /input_ids|^input(:0)?$|^ids$|tokens?$/i],
 ];
 
+/** What the profiler feeds an input of this name, if it knows. */
+export function inputRole(name: string): Role | undefined {
+  return ROLE_PATTERNS.find(([, re]) => re.test(name))?.[0];
+}
+
 export function planFeeds(metadata: readonly ort.InferenceSession.ValueMetadata[], cache: CacheDims = {}): FeedPlan {
   const inputs: PlannedInput[] = [];
   const unknown: string[] = [];
@@ -47,7 +52,7 @@ export function planFeeds(metadata: readonly ort.InferenceSession.ValueMetadata[
       unknown.push(m.name);
       continue;
     }
-    const role = ROLE_PATTERNS.find(([, re]) => re.test(m.name))?.[0];
+    const role = inputRole(m.name);
     if (!role) unknown.push(m.name);
     else inputs.push({ name: m.name, role, type: m.type, shape: m.shape });
   }
@@ -183,13 +188,18 @@ export function buildContinuationFeeds(plan: FeedPlan, step: { ids: number[]; po
 
 /** For each cache input, the output that returns its next value (past_key_values.N.key -> present.N.key, past_N -> present_N). */
 export function presentOutputs(plan: FeedPlan, outputNames: readonly string[]): Map<string, string> | undefined {
+  return pairCacheOutputs(plan.inputs.filter((i) => i.role === 'past').map((i) => i.name), outputNames);
+}
+
+/** presentOutputs by names alone, before a session exists (which outputs to keep when pruning). */
+export function pairCacheOutputs(inputNames: readonly string[], outputNames: readonly string[]): Map<string, string> | undefined {
   const pairs = new Map<string, string>();
   const outputs = new Set(outputNames);
-  for (const input of plan.inputs.filter((i) => i.role === 'past')) {
-    const candidates = [input.name.replace('past_key_values', 'present'), input.name.replace(/^past/, 'present'), input.name.replace('past', 'present')];
+  for (const name of inputNames.filter((n) => inputRole(n) === 'past')) {
+    const candidates = [name.replace('past_key_values', 'present'), name.replace(/^past/, 'present'), name.replace('past', 'present')];
     const found = candidates.find((c) => outputs.has(c));
     if (!found) return undefined;
-    pairs.set(input.name, found);
+    pairs.set(name, found);
   }
   return pairs.size ? pairs : undefined;
 }

@@ -3,10 +3,11 @@
  * hands back per-token probe values, padding removed.
  */
 import * as ort from 'onnxruntime-node';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { instrumentedBytes, type InstrumentedModel } from '../graph/instrument';
+import { editedModelChunks, type GraphEdit } from '../graph/prune';
+import { concatChunks } from '../onnx/spliceNodes';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
@@ -63,27 +64,34 @@ export interface WindowProbeValues {
 export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
 
 /**
- * Stages the instrumented model so that ONNX Runtime can load it without JavaScript building a
- * second full copy (original bytes + patch): it is written to a temporary file that ORT reads.
- * (The decoded model's own buffer stays alive until it is collected.) Models with external data are handed over
- * from memory instead, with their data files as buffers, since ORT resolves external data only
- * inside the model's own folder (their graph file is small).
+ * Stages the edited model so that ONNX Runtime can load it without JavaScript building a second
+ * full copy: its chunks (views into the original bytes, plus the spliced node and output lists)
+ * are written one after another to a temporary file that ORT reads. Models with external data are
+ * handed over from memory instead, with their data files as buffers, since ORT resolves external
+ * data only inside the model's own folder (their graph file is small).
  */
-export async function stageModel(model: OnnxModelFile, instrumented: InstrumentedModel): Promise<StagedModel> {
+export async function stageModel(model: OnnxModelFile, edit: GraphEdit): Promise<StagedModel> {
+  const chunks = editedModelChunks(model, edit);
   if (model.externalDataFiles.length) {
     const externalData = await Promise.all(
       model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
     );
-    return { bytes: instrumentedBytes(model, instrumented), externalData };
+    return { bytes: concatChunks(chunks), externalData };
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'layer-profiler-'));
   const file = path.join(dir, 'model.onnx');
-  await writeFile(file, model.bytes);
-  await appendFile(file, instrumented.patch);
+  const handle = await open(file, 'w');
+  try {
+    // At most 1 GiB per call (one write takes under 2 GiB), looping over partial writes.
+    for (const c of chunks) for (let at = 0; at < c.byteLength; ) at += (await handle.write(c, at, Math.min(c.byteLength - at, 2 ** 30))).bytesWritten;
+  } finally {
+    await handle.close();
+  }
   return { file, dir };
 }
 
-async function createOrtSession(staged: StagedModel, settings: SessionSettings): Promise<ort.InferenceSession> {
+/** An ONNX Runtime session over a staged model (its temporary file is removed once loaded). */
+export async function createOrtSession(staged: StagedModel, settings: SessionSettings): Promise<ort.InferenceSession> {
   const options = ortSessionOptions(settings);
   if ('bytes' in staged) return ort.InferenceSession.create(staged.bytes, { ...options, externalData: staged.externalData });
   try {
