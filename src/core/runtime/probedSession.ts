@@ -1,6 +1,7 @@
 /**
- * An ONNX Runtime session over the instrumented model that runs batches of token windows and
- * hands back per-token probe values, padding removed.
+ * The profile analysis's session: an ONNX Runtime session over the instrumented model whose runs
+ * (see WindowRunner) hand back per-token probe values, padding removed; and how a model is staged
+ * for ONNX Runtime.
  */
 import * as ort from 'onnxruntime-node';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -11,38 +12,9 @@ import { concatChunks } from '../onnx/spliceNodes';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
-import { ProfileCancelledError } from './cancel';
-import { buildContinuationFeeds, buildFeeds, planFeeds, presentOutputs, type CacheDims, type FeedPlan } from './feeds';
+import { ortSessionOptions, WindowRunner, type Readout, type SessionSettings } from './windowRunner';
 
-export interface SessionSettings {
-  threads?: number;
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** ORT's worker threads spin after a run by default; side-by-side benchmarks turn that off. */
-  allowSpinning?: boolean;
-  /**
-   * Decode token by token through the KV cache. Automatic for graphs that take one token per run
-   * (old past-only exports); forcing it elsewhere checks that both ways give the same numbers.
-   */
-  incremental?: boolean;
-  /** Sizes of the KV cache's symbolic dimensions, from the config. */
-  cache?: CacheDims;
-  /**
-   * The graph reads its past key/value inputs (a lifted merged decoder's no-cache branch does
-   * not), so a text's windows can continue one another through the cache.
-   */
-  readsPast?: boolean;
-}
-
-export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
-  return {
-    graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
-    // ORT's own log lines (coloured, on stderr) stay off: its errors reach the user as exceptions,
-    // rephrased where they are caught.
-    logSeverityLevel: 4,
-    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
-    ...(settings.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
-  };
-}
+export { ortSessionOptions, type SessionSettings };
 
 /** Probe values of one window: `[token * numLayers + layer]`, only the window's real tokens. */
 export interface WindowProbeValues {
@@ -136,101 +108,22 @@ function concatWindows(parts: WindowProbeValues[]): WindowProbeValues {
   };
 }
 
-export class ProbedSession {
-  readonly plan: FeedPlan;
-  private readonly fetches: string[];
-  /** Cache input -> present output, when windows can continue one another through the KV cache. */
-  private readonly cache: Map<string, string> | undefined;
-  /** Each window is fed one token at a time through the cache (graphs that take one token per run). */
-  readonly decodesTokenByToken: boolean;
+/** What the profile analysis reads from each run: the probes' per-token values. */
+class ProbeReadout implements Readout<WindowProbeValues> {
+  readonly fetches: string[];
 
-  private constructor(
-    readonly session: ort.InferenceSession,
-    readonly numLayers: number,
-    readonly substepKinds: SubstepKind[],
+  constructor(
+    private readonly numLayers: number,
+    private readonly substepKinds: SubstepKind[],
     private readonly raw: boolean,
-    /**
-     * Windows run one at a time: dynamically quantized activations take one scale per tensor, so
-     * in a batch a text's numbers would depend on its companions and on the padding.
-     */
-    readonly oneWindowAtATime: boolean,
-    settings: SessionSettings,
   ) {
-    this.plan = planFeeds(session.inputMetadata, settings.cache);
-    this.cache = settings.readsPast === false ? undefined : presentOutputs(this.plan, session.outputNames);
-    this.decodesTokenByToken = this.cache !== undefined && (settings.incremental ?? this.plan.fixedSequenceLength === 1);
     this.fetches = [...Object.values(PROBE_OUTPUTS)];
     for (const kind of substepKinds) for (const stat of ['mean', 'absMean', 'l2'] as const) this.fetches.push(substepOutput(kind, stat));
     if (raw) for (let k = 0; k <= numLayers; k++) this.fetches.push(rawResidualOutput(k));
     if (raw && substepKinds.length > 1) for (let k = 0; k < numLayers; k++) this.fetches.push(rawMidOutput(k));
   }
 
-  static async create(staged: StagedModel, layout: ProbeLayout, settings: SessionSettings, raw = false): Promise<ProbedSession> {
-    const session = await createOrtSession(staged, settings);
-    return new ProbedSession(session, layout.numLayers, layout.substepKinds, raw, layout.perTensorActivationScales, settings);
-  }
-
-  /** Longest window the graph accepts, if it fixes the sequence length (decoding token by token lifts the limit). */
-  get fixedSequenceLength(): number | undefined {
-    return this.decodesTokenByToken ? undefined : this.plan.fixedSequenceLength;
-  }
-
-  /** Whether a text's windows continue one another through the KV cache (exactly one pass). */
-  get carriesCache(): boolean {
-    return this.cache !== undefined;
-  }
-
-  /** Independent windows (each starts from an empty cache), batched where that is exact. */
-  async run(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
-    if (this.decodesTokenByToken) {
-      const out: WindowProbeValues[] = [];
-      for (const w of windows) out.push(...(await this.runContinued([w])));
-      return out;
-    }
-    if (this.oneWindowAtATime && windows.length > 1) {
-      const out: WindowProbeValues[] = [];
-      for (const w of windows) out.push(...(await this.runBatch([w], padId)));
-      return out;
-    }
-    return this.runBatch(windows, padId);
-  }
-
-  /**
-   * Consecutive windows of one text, each continuing the previous one through the KV cache, so
-   * their values are those of one pass over all their tokens. Needs `carriesCache`.
-   */
-  async runContinued(windows: number[][], signal?: AbortSignal): Promise<WindowProbeValues[]> {
-    const cache = this.cache;
-    if (!cache) throw new Error('This model has no KV cache to carry between windows.');
-    const fetches = [...this.fetches, ...cache.values()];
-    const out: WindowProbeValues[] = [];
-    let past: Record<string, ort.Tensor> | undefined;
-    let position = 0;
-    for (const window of windows) {
-      const pieces = this.decodesTokenByToken ? window.map((id) => [id]) : [window];
-      const parts: WindowProbeValues[] = [];
-      for (const ids of pieces) {
-        if (signal?.aborted) throw new ProfileCancelledError();
-        const result = await this.session.run(buildContinuationFeeds(this.plan, { ids, position, past }), fetches);
-        parts.push(this.extract(result, ids.length, 0, ids.length));
-        past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
-        position += ids.length;
-      }
-      out.push(parts.length === 1 ? parts[0] : concatWindows(parts));
-    }
-    return out;
-  }
-
-  private async runBatch(windows: number[][], padId: number): Promise<WindowProbeValues[]> {
-    const longest = Math.max(...windows.map((w) => w.length));
-    const length = this.plan.fixedSequenceLength ?? longest;
-    const feeds = buildFeeds(this.plan, { ids: windows, length, padId });
-    const out = await this.session.run(feeds, this.fetches);
-    return windows.map((w, b) => this.extract(out, length, b, w.length));
-  }
-
-  /** Window `b`'s first `n` tokens of a run whose outputs are [batch, length, ...]. */
-  private extract(out: ort.InferenceSession.ReturnType, length: number, b: number, n: number): WindowProbeValues {
+  extract(out: ort.InferenceSession.ReturnType, length: number, b: number, n: number): WindowProbeValues {
     const L = this.numLayers;
     const take = (name: string, width = L) => (out[name].data as Float32Array).slice(b * length * width, (b * length + n) * width);
     const hidden = (name: string) => out[name].dims[out[name].dims.length - 1];
@@ -247,7 +140,26 @@ export class ProbedSession {
     };
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  concat(parts: WindowProbeValues[]): WindowProbeValues {
+    return concatWindows(parts);
+  }
+}
+
+/** The profile analysis's session: windows in, per-token probe values out. */
+export class ProbedSession extends WindowRunner<WindowProbeValues> {
+  private constructor(
+    session: ort.InferenceSession,
+    readonly numLayers: number,
+    readonly substepKinds: SubstepKind[],
+    raw: boolean,
+    oneWindowAtATime: boolean,
+    settings: SessionSettings,
+  ) {
+    super(session, new ProbeReadout(numLayers, substepKinds, raw), oneWindowAtATime, settings);
+  }
+
+  static async create(staged: StagedModel, layout: ProbeLayout, settings: SessionSettings, raw = false): Promise<ProbedSession> {
+    const session = await createOrtSession(staged, settings);
+    return new ProbedSession(session, layout.numLayers, layout.substepKinds, raw, layout.perTensorActivationScales, settings);
   }
 }

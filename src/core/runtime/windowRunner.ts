@@ -1,0 +1,147 @@
+/**
+ * Runs token windows through an ONNX Runtime session for any analysis: feeds derived from the
+ * session's input metadata, right-padded batches, windows that continue one another through the
+ * KV cache, token-by-token decoding for graphs that take one token per run. What each run yields
+ * is the analysis's `Readout`: the outputs it fetches and how it reads one window out of a batch.
+ */
+import * as ort from 'onnxruntime-node';
+import { ANALYSIS_PREFIX } from '../graph/names';
+import { ProfileCancelledError } from './cancel';
+import { buildContinuationFeeds, buildFeeds, planFeeds, presentOutputs, type CacheDims, type FeedPlan } from './feeds';
+
+export interface SessionSettings {
+  threads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's worker threads spin after a run by default; side-by-side benchmarks turn that off. */
+  allowSpinning?: boolean;
+  /**
+   * Decode token by token through the KV cache. Automatic for graphs that take one token per run
+   * (old past-only exports); forcing it elsewhere checks that both ways give the same numbers.
+   */
+  incremental?: boolean;
+  /** Sizes of the KV cache's symbolic dimensions, from the config. */
+  cache?: CacheDims;
+  /**
+   * The graph reads its past key/value inputs (a lifted merged decoder's no-cache branch does
+   * not), so a text's windows can continue one another through the cache.
+   */
+  readsPast?: boolean;
+}
+
+export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
+    // ORT's own log lines (coloured, on stderr) stay off: its errors reach the user as exceptions,
+    // rephrased where they are caught.
+    logSeverityLevel: 4,
+    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
+    ...(settings.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
+  };
+}
+
+/** How an analysis reads its values out of a run. */
+export interface Readout<V> {
+  /** Graph outputs to fetch. */
+  readonly fetches: string[];
+  /** Window `b`'s first `n` positions of a run whose outputs are [batch, length, ...]. */
+  extract(out: ort.InferenceSession.ReturnType, length: number, b: number, n: number): V;
+  /** Joins consecutive pieces of one window (token-by-token decoding). */
+  concat(parts: V[]): V;
+  /**
+   * Inputs the analysis adds to the model's own, for windows padded to `length`; `targets` are
+   * per-window values aligned with the ids (the logit lens's next tokens), when given.
+   */
+  extraFeeds?(targets: number[][] | undefined, length: number, batch: number): Record<string, ort.Tensor>;
+}
+
+export class WindowRunner<V> {
+  readonly plan: FeedPlan;
+  /** Cache input -> present output, when windows can continue one another through the KV cache. */
+  private readonly cache: Map<string, string> | undefined;
+  /** Each window is fed one token at a time through the cache (graphs that take one token per run). */
+  readonly decodesTokenByToken: boolean;
+
+  constructor(
+    readonly session: ort.InferenceSession,
+    private readonly readout: Readout<V>,
+    /**
+     * Windows run one at a time: dynamically quantized activations take one scale per tensor, so
+     * in a batch a text's numbers would depend on its companions and on the padding.
+     */
+    readonly oneWindowAtATime: boolean,
+    settings: SessionSettings,
+  ) {
+    // Inputs an analysis added (its own prefix) are the readout's to feed; the rest are the model's.
+    this.plan = planFeeds(session.inputMetadata.filter((m) => !m.name.startsWith(ANALYSIS_PREFIX)), settings.cache);
+    this.cache = settings.readsPast === false ? undefined : presentOutputs(this.plan, session.outputNames);
+    this.decodesTokenByToken = this.cache !== undefined && (settings.incremental ?? this.plan.fixedSequenceLength === 1);
+  }
+
+  /** Longest window the graph accepts, if it fixes the sequence length (decoding token by token lifts the limit). */
+  get fixedSequenceLength(): number | undefined {
+    return this.decodesTokenByToken ? undefined : this.plan.fixedSequenceLength;
+  }
+
+  /** Whether a text's windows continue one another through the KV cache (exactly one pass). */
+  get carriesCache(): boolean {
+    return this.cache !== undefined;
+  }
+
+  /** Independent windows (each starts from an empty cache), batched where that is exact. */
+  async run(windows: number[][], padId: number, targets?: number[][]): Promise<V[]> {
+    if (this.decodesTokenByToken) {
+      const out: V[] = [];
+      for (const [i, w] of windows.entries()) out.push(...(await this.runContinued([w], undefined, targets && [targets[i]])));
+      return out;
+    }
+    if (this.oneWindowAtATime && windows.length > 1) {
+      const out: V[] = [];
+      for (const [i, w] of windows.entries()) out.push(...(await this.runBatch([w], padId, targets && [targets[i]])));
+      return out;
+    }
+    return this.runBatch(windows, padId, targets);
+  }
+
+  /**
+   * Consecutive windows of one text, each continuing the previous one through the KV cache, so
+   * their values are those of one pass over all their tokens. Needs `carriesCache`.
+   */
+  async runContinued(windows: number[][], signal?: AbortSignal, targets?: number[][]): Promise<V[]> {
+    const cache = this.cache;
+    if (!cache) throw new Error('This model has no KV cache to carry between windows.');
+    const fetches = [...this.readout.fetches, ...cache.values()];
+    const out: V[] = [];
+    let past: Record<string, ort.Tensor> | undefined;
+    let position = 0;
+    for (const [w, window] of windows.entries()) {
+      const starts = this.decodesTokenByToken ? window.map((_, t) => t) : [0];
+      const parts: V[] = [];
+      for (const start of starts) {
+        if (signal?.aborted) throw new ProfileCancelledError();
+        const end = this.decodesTokenByToken ? start + 1 : window.length;
+        const ids = window.slice(start, end);
+        const feeds = buildContinuationFeeds(this.plan, { ids, position, past });
+        Object.assign(feeds, this.readout.extraFeeds?.(targets && [targets[w].slice(start, end)], ids.length, 1));
+        const result = await this.session.run(feeds, fetches);
+        parts.push(this.readout.extract(result, ids.length, 0, ids.length));
+        past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
+        position += ids.length;
+      }
+      out.push(parts.length === 1 ? parts[0] : this.readout.concat(parts));
+    }
+    return out;
+  }
+
+  private async runBatch(windows: number[][], padId: number, targets?: number[][]): Promise<V[]> {
+    const longest = Math.max(...windows.map((w) => w.length));
+    const length = this.plan.fixedSequenceLength ?? longest;
+    const feeds = buildFeeds(this.plan, { ids: windows, length, padId });
+    Object.assign(feeds, this.readout.extraFeeds?.(targets, length, windows.length));
+    const out = await this.session.run(feeds, this.readout.fetches);
+    return windows.map((w, b) => this.readout.extract(out, length, b, w.length));
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
