@@ -2,164 +2,33 @@
  * The engine: opens a model (local or Hub), instruments it, and profiles texts and datasets into
  * per-layer statistics. The CLI calls it in-process; the VS Code extension calls it in a child process.
  */
-import * as ort from 'onnxruntime-node';
-import { access } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
+import { ModelAnalysis, openAnalysis } from './analysisModel';
 import { collectFiles, readTextFile, type ReadResult } from './dataset/collect';
-import { analyzeModel } from './graph/instrument';
-import { instrumentForProfile } from './profileGraph';
-import type { Spine } from './graph/spine';
-import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
-import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { tokenOffsets } from './model/tokenOffsets';
-import { describeModelDtype, embeddingRows, positionTableRows, readsPastInputs } from './onnx/modelFacts';
-import { liftMergedDecoder } from './onnx/mergedDecoder';
-import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
-import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, SkippedFile, TextRecord, TokenProfile } from './results';
-import { sha256Text, textRecord } from './stats/records';
-import { ProbedSession, quantizesActivationsPerTensor, stageModel, type StagedModel, type WindowProbeValues } from './runtime/probedSession';
-import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
-import { TextAccumulator, type TextStats } from './stats/textStats';
-import { feedWindow } from './stats/feedWindow';
-import { TOOL_NAME, TOOL_VERSION } from './version';
+import type { OpenOptions } from './modelLoading';
+import { instrumentForProfile } from './profileGraph';
+import type { DatasetResult, ProfileSettings, SkippedFile, TextRecord, TokenProfile } from './results';
 import { ProfileCancelledError } from './runtime/cancel';
+import { ProbedSession, quantizesActivationsPerTensor, type WindowProbeValues } from './runtime/probedSession';
+import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
+import { feedWindow } from './stats/feedWindow';
+import { sha256Text, textRecord } from './stats/records';
+import { TextAccumulator, type TextStats } from './stats/textStats';
+import { planTextWindows, type TextWindows } from './windows';
 
 export { ProfileCancelledError };
-import { effectiveWindowLength, planTextWindows, type TextWindows, type WindowPolicy } from './windows';
+export { defaultCacheDir, LayerCountMismatchError, loadAndAnalyze, ModelLoadError, type OpenOptions } from './modelLoading';
 
-// ORT's own log lines (coloured, on stderr) would duplicate the errors it throws, which are reported
-// in words; its environment is created with the first session, so this must be set before one.
-ort.env.logLevel = 'fatal';
 
-export class LayerCountMismatchError extends Error {}
-
-export interface OpenOptions extends LoadOptions {
-  /** Also expose raw residuals (tests compute independent statistics from them). */
-  raw?: boolean;
-  /** Let ORT's worker threads spin between runs (its default; benchmarks turn it off). */
-  allowSpinning?: boolean;
-  /** Decode token by token through the KV cache (automatic where the graph takes one token per run). */
-  incremental?: boolean;
-  /** false: run the whole exported graph, LM head included (tests and benchmarks compare). */
-  prune?: boolean;
-}
-
-export class LayerProfiler {
-  private tokenizer: TextTokenizer | undefined;
-
-  private constructor(
-    readonly spec: ModelSpec,
-    readonly resolved: ResolvedModel,
-    /** Facts kept instead of the model's bytes, which can be freed once the session holds the weights. */
-    private readonly facts: ModelFacts,
-    readonly spine: Spine,
-    readonly session: ProbedSession,
-    private readonly threads: number,
-    private readonly graphOptimizationLevel: string,
-  ) {}
-
+export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSession> {
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
-    const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
-    const instrumented = instrumentForProfile(model, spine, { raw: opts.raw, prune: opts.prune });
-    const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
-    const facts = modelFacts(spec, resolved, model, spine);
-    const readsPast = readsPastInputs(model);
-    // The decoded model is not used after staging; only facts about it are kept.
-    const staged = await stageModel(model, instrumented.edit);
-    const config = resolved.config;
-    const session = await ProbedSession.create(
-      staged,
-      layout,
-      { threads: opts.threads, graphOptimizationLevel: opts.graphOptimizationLevel, allowSpinning: opts.allowSpinning, incremental: opts.incremental, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast },
-      opts.raw,
-    ).catch((err: unknown) => {
-      throw ortLoadError(err, staged, model.path);
+    const opened = await openAnalysis(spec, opts, (model, spine) => {
+      const instrumented = instrumentForProfile(model, spine, { raw: opts.raw, prune: opts.prune });
+      const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
+      return { edit: instrumented.edit, runner: (session, settings) => new ProbedSession(session, layout, settings, opts.raw) };
     });
-    // (facts.inspect.notes is this same array)
-    if (session.decodesTokenByToken) spine.notes.push('texts are decoded token by token through the KV cache (the graph takes one token per run, or this was asked for)');
-    spine.notes.push(
-      session.carriesCache
-        ? 'a text longer than one window continues through the KV cache, so its windows give the values of one pass'
-        : 'the graph has no KV cache to carry: a text longer than one window is profiled as independent windows',
-    );
-    return new LayerProfiler(spec, resolved, facts, spine, session, opts.threads ?? 0, opts.graphOptimizationLevel ?? 'all');
-  }
-
-  get numLayers(): number {
-    return this.spine.layers.length;
-  }
-
-  inspect(): InspectResult {
-    return this.facts.inspect;
-  }
-
-  get dtype(): string {
-    return this.facts.inspect.model.dtype;
-  }
-
-  get hiddenSize(): number | undefined {
-    return this.facts.inspect.model.hiddenSize;
-  }
-
-  modelInfo(): ModelInfo {
-    return {
-      id: modelId(this.spec),
-      ...(this.spec.kind === 'hub' && this.spec.revision ? { revision: this.spec.revision } : {}),
-      file: this.resolved.onnxFile,
-      sha256: this.facts.sha256,
-      ...(this.resolved.config?.architecture ? { architecture: this.resolved.config.architecture } : {}),
-      numLayers: this.numLayers,
-      ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
-      dtype: this.dtype,
-      ...(this.tokenizer ? { tokenizerSha256: this.tokenizer.sha256 } : {}),
-      ...(this.resolved.config?.sha256 ? { configSha256: this.resolved.config.sha256 } : {}),
-    };
-  }
-
-  runtimeInfo(): RuntimeInfo {
-    return {
-      tool: `${TOOL_NAME} ${TOOL_VERSION}`,
-      onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
-      executionProvider: 'cpu',
-      threads: this.threads || os.availableParallelism(),
-      graphOptimizationLevel: this.graphOptimizationLevel,
-    };
-  }
-
-  async getTokenizer(): Promise<TextTokenizer> {
-    if (!this.tokenizer) {
-      const location = this.resolved.tokenizer ?? this.resolved.folder;
-      const tokenizer = await loadTokenizer(location);
-      const rows = this.facts.embeddingRows ?? this.resolved.config?.vocabSize;
-      if (rows !== undefined && tokenizer.vocabSize > rows) {
-        throw new TokenizerError(`The tokenizer ${this.resolved.tokenizer ? location : `in ${location}`} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
-      }
-      this.tokenizer = tokenizer;
-    }
-    return this.tokenizer;
-  }
-
-  /** Most positions one pass may hold: the position tables' rows and the config's positions. */
-  get positionLimit(): number | undefined {
-    const limit = Math.min(this.facts.positionRows ?? Infinity, this.resolved.config?.maxPositions ?? Infinity);
-    return Number.isFinite(limit) ? limit : undefined;
-  }
-
-  /** How texts are cut into passes for a requested window length. */
-  windowPolicy(opts: Pick<ProfileOptions, 'maxTokens'>): WindowPolicy {
-    const positionLimit = this.positionLimit;
-    return {
-      windowLength: effectiveWindowLength(opts.maxTokens, { fixedSequenceLength: this.session.fixedSequenceLength, positionLimit }),
-      carriesCache: this.session.carriesCache,
-      ...(positionLimit !== undefined ? { positionLimit } : {}),
-    };
-  }
-
-  /** Window length: the configured maximum, or less where the graph fixes its sequence length or its positions. */
-  windowLength(opts: Pick<ProfileOptions, 'maxTokens'>): number {
-    return this.windowPolicy(opts).windowLength;
+    return new LayerProfiler(opened);
   }
 
   /** Runs independent token windows in batches and returns each window's per-token probe values. */
@@ -353,9 +222,6 @@ export class LayerProfiler {
     return sources;
   }
 
-  async dispose(): Promise<void> {
-    await this.session.release();
-  }
 }
 
 export class EmptyTextError extends Error {}
@@ -363,33 +229,6 @@ export class EmptyTextError extends Error {}
 
 /** Tokens of a profiled selection kept per token (heatmap, editor shading). */
 export const MAX_TOKEN_VIEW = 4096;
-
-/** Resolves, reads and analyzes a model: everything but the session. */
-export async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
-  const resolved = await resolveModel(spec, opts);
-  const file = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile));
-  await checkExternalData(file);
-  const lifted = liftMergedDecoder(file);
-  const model = lifted?.model ?? file;
-  const spine = analyzeModel(model, { postNorm: isPostNormType(resolved.config?.modelType) });
-  if (lifted) spine.notes.unshift(lifted.note);
-  if (quantizesActivationsPerTensor(model)) spine.notes.push('activations are quantized per tensor at run time: windows run one at a time, so a text\'s numbers never depend on its batch');
-  checkLayerCount(spine, resolved.config, model.path);
-  return { resolved, model, spine };
-}
-
-interface ModelFacts {
-  sha256: string;
-  embeddingRows?: number;
-  /** Rows of the smallest position table, if the graph looks positions up. */
-  positionRows?: number;
-  inspect: InspectResult;
-}
-
-function modelFacts(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): ModelFacts {
-  const embedding = embeddingRows(model);
-  return { sha256: model.sha256, embeddingRows: embedding?.rows, positionRows: positionTableRows(model), inspect: describeModel(spec, resolved, model, spine, embedding) };
-}
 
 /**
  * The layers found in a model (`layer-profiler inspect`). The instrumented model is opened in
@@ -404,97 +243,3 @@ export async function inspectModel(spec: ModelSpec, opts: LoadOptions = {}): Pro
   }
 }
 
-export class ModelLoadError extends Error {}
-
-/**
- * ONNX Runtime's refusal of the staged model, told about the user's file: the staged copy lives in
- * a temporary folder the user never sees (and which is gone by now).
- */
-function ortLoadError(err: unknown, staged: StagedModel, userFile: string): Error {
-  let reason = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
-  if ('file' in staged) reason = reason.split(staged.file).join(userFile).split(staged.dir).join(path.dirname(userFile));
-  // "Load model from <file> failed:" repeats what the message already says.
-  reason = reason.replace(/^(\[ONNXRuntimeError\] : \d+ : \w+ : )?Load model from .*? failed: ?/, '');
-  // So does the C++ source location ORT puts before some reasons.
-  reason = reason.replace(/^\S+\.(?:cc|h):\d+ [\w:~]+\(.*?\) /, '');
-  return new ModelLoadError(`ONNX Runtime cannot load ${userFile}: ${reason}`);
-}
-
-/** `embedding` may be passed when already known: finding it indexes the whole graph. */
-function describeModel(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine, embedding = embeddingRows(model)): InspectResult {
-  return {
-    model: {
-      id: modelId(spec),
-      file: resolved.onnxFile,
-      dtype: modelDtype(spec, resolved, model),
-      architecture: resolved.config?.architecture,
-      numLayers: spine.layers.length,
-      hiddenSize: resolved.config?.hiddenSize ?? embedding?.hidden,
-      style: `${spine.norm}-norm${spine.layers.some((l) => l.substeps.some((s) => s.kind === 'parallel')) ? ', parallel blocks' : ''}`,
-      opset: model.opset,
-    },
-    layers: spine.layers.map((l) => ({
-      layer: l.layer,
-      residualIn: l.residualIn,
-      residual: l.residual,
-      substeps: l.substeps,
-      ...(l.residual.startsWith('layer_profiler/') ? { added: 'residual sum computed by an added Add (the fused norm does not emit it)' } : {}),
-    })),
-    notes: spine.notes,
-  };
-}
-
-function modelDtype(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile): string {
-  return spec.kind === 'hub' ? spec.dtype : (resolved.dtype ?? describeModelDtype(model));
-}
-
-
-
-function modelId(spec: ModelSpec): string {
-  return spec.kind === 'hub' ? spec.id : spec.path;
-}
-
-async function resolveModel(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
-  const tokenizer = opts.tokenizer === undefined ? undefined : await tokenizerOverride(opts.tokenizer);
-  const resolved = await resolveModelFiles(spec, opts);
-  return tokenizer ? { ...resolved, tokenizer } : resolved;
-}
-
-/** A tokenizer given instead of the model's: checked before the model loads, so a typo fails at once. */
-async function tokenizerOverride(location: string): Promise<string> {
-  const full = path.resolve(location);
-  try {
-    await access(full);
-  } catch {
-    throw new TokenizerError(`No tokenizer at ${full}: give a tokenizer.json file or a folder holding tokenizer.json and tokenizer_config.json.`);
-  }
-  return full;
-}
-
-async function resolveModelFiles(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
-  if (spec.kind === 'local') return resolveLocalModel(spec.path, spec.dtype);
-  const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  // Loaded on demand: local models never need the Hub client.
-  const { downloadHubModel } = await import('./model/hub');
-  const downloaded = await downloadHubModel(
-    { id: spec.id, dtype: spec.dtype, revision: spec.revision },
-    { cacheDir, hubUrl: opts.hubUrl, onProgress: opts.onDownloadProgress, signal: opts.signal, accessToken: process.env.HF_TOKEN },
-  );
-  return { folder: downloaded.folder, onnxFile: downloaded.onnxFile, config: await readModelConfig(downloaded.folder) };
-}
-
-export function defaultCacheDir(): string {
-  return process.env.LAYER_PROFILER_CACHE ?? path.join(os.homedir(), '.cache', 'layer-profiler', 'hub');
-}
-
-function checkLayerCount(spine: Spine, config: ModelConfig | undefined, file: string): void {
-  const found = spine.layers.length;
-  if (config?.numLayers !== undefined && config.numLayers !== found) {
-    // Name what was found, block by block, so the mismatch can be read without another tool.
-    const blocks = spine.layers.map((l) => `${l.layer}: ${l.substeps.map((s) => s.kind).join(' + ')} ending at ${l.residual}`);
-    const shown = blocks.length > 8 ? [...blocks.slice(0, 8), `… ${blocks.length - 8} more`] : blocks;
-    throw new LayerCountMismatchError(
-      `Found ${found} transformer blocks in ${file}, but its config says ${config.numLayers}. The graph's structure is not one the profiler reads correctly. Found: ${shown.join('; ')}.`,
-    );
-  }
-}

@@ -147,19 +147,16 @@ class ProbeReadout implements Readout<WindowProbeValues> {
 
 /** The profile analysis's session: windows in, per-token probe values out. */
 export class ProbedSession extends WindowRunner<WindowProbeValues> {
-  private constructor(
-    session: ort.InferenceSession,
-    readonly numLayers: number,
-    readonly substepKinds: SubstepKind[],
-    raw: boolean,
-    oneWindowAtATime: boolean,
-    settings: SessionSettings,
-  ) {
-    super(session, new ProbeReadout(numLayers, substepKinds, raw), oneWindowAtATime, settings);
+  readonly numLayers: number;
+  readonly substepKinds: SubstepKind[];
+
+  constructor(session: ort.InferenceSession, layout: ProbeLayout, settings: SessionSettings, raw = false) {
+    super(session, new ProbeReadout(layout.numLayers, layout.substepKinds, raw), layout.perTensorActivationScales, settings);
+    this.numLayers = layout.numLayers;
+    this.substepKinds = layout.substepKinds;
   }
 
   static async create(staged: StagedModel, layout: ProbeLayout, settings: SessionSettings, raw = false): Promise<ProbedSession> {
-    const session = await createOrtSession(staged, settings);
-    return new ProbedSession(session, layout.numLayers, layout.substepKinds, raw, layout.perTensorActivationScales, settings);
+    return new ProbedSession(await createOrtSession(staged, settings), layout, settings, raw);
   }
 }

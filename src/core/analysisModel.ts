@@ -1,0 +1,172 @@
+/**
+ * A model opened for one analysis (profile, logit lens, …): what was found in its graph, its
+ * tokenizer, how texts are cut into windows, and the session running the analysis's instrumented
+ * graph. Every analysis opens its model through `openAnalysis` — find the spine, add the
+ * analysis's nodes, prune, stage once — and runs it through a WindowRunner.
+ */
+import * as ort from 'onnxruntime-node';
+import os from 'node:os';
+import type { InspectResult, ModelSpec, ProfileOptions } from './api';
+import type { Spine } from './graph/spine';
+import type { GraphEdit } from './graph/prune';
+import type { ResolvedModel } from './model/localModel';
+import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
+import { loadAndAnalyze, modelFacts, modelId, ortLoadError, type ModelFacts, type OpenOptions } from './modelLoading';
+import { readsPastInputs } from './onnx/modelFacts';
+import type { OnnxModelFile } from './onnx/modelFile';
+import type { ModelInfo, RuntimeInfo } from './results';
+import { createOrtSession, stageModel } from './runtime/probedSession';
+import type { SessionSettings, WindowRunner } from './runtime/windowRunner';
+import { TOOL_NAME, TOOL_VERSION } from './version';
+import { effectiveWindowLength, type WindowPolicy } from './windows';
+
+// ORT's own log lines (coloured, on stderr) would duplicate the errors it throws, which are reported
+// in words; its environment is created with the first session, so this must be set before one.
+ort.env.logLevel = 'fatal';
+
+/** What an analysis does to a model: its graph edit, and the runner that reads its outputs. */
+export interface AnalysisGraph<R> {
+  edit: GraphEdit;
+  runner: (session: ort.InferenceSession, settings: SessionSettings) => R;
+}
+
+export interface OpenedAnalysis<R> {
+  spec: ModelSpec;
+  resolved: ResolvedModel;
+  facts: ModelFacts;
+  spine: Spine;
+  session: R;
+  threads: number;
+  graphOptimizationLevel: string;
+}
+
+/** Loads and analyzes a model, instruments it for one analysis, stages it and opens its session. */
+export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec, opts: OpenOptions, instrument: (model: OnnxModelFile, spine: Spine) => AnalysisGraph<R>): Promise<OpenedAnalysis<R>> {
+  const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
+  const graph = instrument(model, spine);
+  const facts = modelFacts(spec, resolved, model, spine);
+  const config = resolved.config;
+  const settings: SessionSettings = {
+    threads: opts.threads,
+    graphOptimizationLevel: opts.graphOptimizationLevel,
+    allowSpinning: opts.allowSpinning,
+    incremental: opts.incremental,
+    cache: { kvHeads: config?.kvHeads, headDim: config?.headDim },
+    readsPast: readsPastInputs(model),
+  };
+  // The decoded model is not used after staging; only facts about it are kept.
+  const staged = await stageModel(model, graph.edit);
+  const ortSession = await createOrtSession(staged, settings).catch((err: unknown) => {
+    throw ortLoadError(err, staged, model.path);
+  });
+  const session = graph.runner(ortSession, settings);
+  // (facts.inspect.notes is this same array)
+  if (session.decodesTokenByToken) spine.notes.push('texts are decoded token by token through the KV cache (the graph takes one token per run, or this was asked for)');
+  spine.notes.push(
+    session.carriesCache
+      ? 'a text longer than one window continues through the KV cache, so its windows give the values of one pass'
+      : 'the graph has no KV cache to carry: a text longer than one window is profiled as independent windows',
+  );
+  return { spec, resolved, facts, spine, session, threads: opts.threads ?? 0, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all' };
+}
+
+export class ModelAnalysis<V, R extends WindowRunner<V>> {
+  readonly spec: ModelSpec;
+  readonly resolved: ResolvedModel;
+  readonly spine: Spine;
+  readonly session: R;
+  /** Facts kept instead of the model's bytes, which can be freed once the session holds the weights. */
+  protected readonly facts: ModelFacts;
+  private readonly threads: number;
+  private readonly graphOptimizationLevel: string;
+  private tokenizer: TextTokenizer | undefined;
+
+  protected constructor(opened: OpenedAnalysis<R>) {
+    this.spec = opened.spec;
+    this.resolved = opened.resolved;
+    this.facts = opened.facts;
+    this.spine = opened.spine;
+    this.session = opened.session;
+    this.threads = opened.threads;
+    this.graphOptimizationLevel = opened.graphOptimizationLevel;
+  }
+
+  get numLayers(): number {
+    return this.spine.layers.length;
+  }
+
+  inspect(): InspectResult {
+    return this.facts.inspect;
+  }
+
+  get dtype(): string {
+    return this.facts.inspect.model.dtype;
+  }
+
+  get hiddenSize(): number | undefined {
+    return this.facts.inspect.model.hiddenSize;
+  }
+
+  modelInfo(): ModelInfo {
+    return {
+      id: modelId(this.spec),
+      ...(this.spec.kind === 'hub' && this.spec.revision ? { revision: this.spec.revision } : {}),
+      file: this.resolved.onnxFile,
+      sha256: this.facts.sha256,
+      ...(this.resolved.config?.architecture ? { architecture: this.resolved.config.architecture } : {}),
+      numLayers: this.numLayers,
+      ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
+      dtype: this.dtype,
+      ...(this.tokenizer ? { tokenizerSha256: this.tokenizer.sha256 } : {}),
+      ...(this.resolved.config?.sha256 ? { configSha256: this.resolved.config.sha256 } : {}),
+    };
+  }
+
+  runtimeInfo(): RuntimeInfo {
+    return {
+      tool: `${TOOL_NAME} ${TOOL_VERSION}`,
+      onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
+      executionProvider: 'cpu',
+      threads: this.threads || os.availableParallelism(),
+      graphOptimizationLevel: this.graphOptimizationLevel,
+    };
+  }
+
+  async getTokenizer(): Promise<TextTokenizer> {
+    if (!this.tokenizer) {
+      const location = this.resolved.tokenizer ?? this.resolved.folder;
+      const tokenizer = await loadTokenizer(location);
+      const rows = this.facts.embeddingRows ?? this.resolved.config?.vocabSize;
+      if (rows !== undefined && tokenizer.vocabSize > rows) {
+        throw new TokenizerError(`The tokenizer ${this.resolved.tokenizer ? location : `in ${location}`} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
+      }
+      this.tokenizer = tokenizer;
+    }
+    return this.tokenizer;
+  }
+
+  /** Most positions one pass may hold: the position tables' rows and the config's positions. */
+  get positionLimit(): number | undefined {
+    const limit = Math.min(this.facts.positionRows ?? Infinity, this.resolved.config?.maxPositions ?? Infinity);
+    return Number.isFinite(limit) ? limit : undefined;
+  }
+
+  /** How texts are cut into passes for a requested window length. */
+  windowPolicy(opts: Pick<ProfileOptions, 'maxTokens'>): WindowPolicy {
+    const positionLimit = this.positionLimit;
+    return {
+      windowLength: effectiveWindowLength(opts.maxTokens, { fixedSequenceLength: this.session.fixedSequenceLength, positionLimit }),
+      carriesCache: this.session.carriesCache,
+      ...(positionLimit !== undefined ? { positionLimit } : {}),
+    };
+  }
+
+  /** Window length: the configured maximum, or less where the graph fixes its sequence length or its positions. */
+  windowLength(opts: Pick<ProfileOptions, 'maxTokens'>): number {
+    return this.windowPolicy(opts).windowLength;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
