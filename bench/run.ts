@@ -1,111 +1,178 @@
 /**
- * `npm run bench [-- --json]`: profiling versus a plain forward pass of the unmodified model,
- * measured side by side (interleaved runs, same session options, same inputs) on a generated
- * model of realistic shape, plus memory across growing datasets.
+ * `npm run bench [-- --json]`: what profiling costs, measured so that it cannot flatter. On a
+ * generated model of realistic shape (32k vocabulary, grouped-query attention, hidden 512), three
+ * sides run the same tokens in the same interleaved rounds, each in its own process (so each has
+ * its own peak RSS):
+ * - plain: the unmodified model, every output fetched (what a user's forward pass costs);
+ * - floor: the same graph cut after the last residual point, no probes (the least any profile
+ *   pass must compute);
+ * - profile: the profiler's pass as it runs (probes, pruned to what it reads).
+ * overheadRatio = profile time / floor time (what the probes cost); plainRatio = profile time /
+ * plain time. Ratios are taken round by round (the sides of a round ran back to back), then their
+ * median, with min and max beside it.
  */
-import * as ort from 'onnxruntime-node';
-import { ortSessionOptions } from '../src/core/runtime/probedSession';
-import { performance } from 'node:perf_hooks';
-import { LayerProfiler } from '../src/core/profiler';
-import { buildFeeds, planFeeds } from '../src/core/runtime/feeds';
-import { PROBE_OUTPUTS } from '../src/core/graph/probes';
-import { ensureModel } from '../test/modelgen';
+import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureModel, type ModelStyle } from '../test/modelgen';
+import type { FromSide, Side, SideArgs, ToSide } from './side';
 
-const json = process.argv.includes('--json');
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
 const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
 const HIDDEN = arg('hidden', 512);
 const LAYERS = arg('layers', 8);
+const HEADS = arg('heads', Math.max(2, HIDDEN / 64));
+const VOCAB = arg('vocab-size', 32000);
+const INTERMEDIATE = arg('intermediate', HIDDEN * 4);
 const TOKENS = arg('tokens', 512);
-const REPS = arg('reps', 7);
+const ROUNDS = arg('rounds', arg('reps', 21));
+const WARMUP = arg('warmup', 2);
 const THREADS = arg('threads', 0);
+const STYLE = (argv.includes('--style') ? argv[argv.indexOf('--style') + 1] : 'genai-gqa') as ModelStyle;
+/** Also run the profile pass over the whole graph (no pruning), to show what pruning saves. */
+const WITH_UNPRUNED = argv.includes('--with-unpruned');
 
 const log = (s: string) => !json && process.stderr.write(s + '\n');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface Range {
+  min: number;
+  median: number;
+  max: number;
+}
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const quantile = (xs: number[], q: number) => {
+  const s = sorted(xs);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo] + (s[Math.ceil(at)] - s[lo]) * (at - lo);
+};
+const range = (xs: number[]): Range => ({ min: Math.min(...xs), median: quantile(xs, 0.5), max: Math.max(...xs) });
+
+/** A side's process, answering one message at a time. */
+class SideProcess {
+  private readonly child: ChildProcess;
+  private pending: ((m: FromSide) => void) | undefined;
+  private readonly first: Promise<FromSide>;
+
+  constructor(args: SideArgs) {
+    this.child = fork(path.join(__dirname, 'side.ts'), [JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.first = this.next();
+    this.child.on('message', (m: FromSide) => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.(m);
+    });
+    this.child.on('exit', (code) => this.pending?.({ error: `the ${args.side} side exited (${code})` }));
+  }
+
+  private next(): Promise<FromSide> {
+    return new Promise((resolve) => (this.pending = resolve));
+  }
+
+  async ready(): Promise<number> {
+    return expect(await this.first, 'loadMs');
+  }
+
+  async ask(m: ToSide): Promise<FromSide> {
+    const answer = this.next();
+    this.child.send(m);
+    return answer;
+  }
+}
+
+function expect<K extends string>(m: FromSide, key: K): number {
+  if ('error' in m) throw new Error(m.error);
+  const v = (m as Record<string, unknown>)[key];
+  if (typeof v !== 'number') throw new Error(`unexpected answer ${JSON.stringify(m)}`);
+  return v;
+}
 
 async function main(): Promise<void> {
-  log(`generating optimum-llama: hidden ${HIDDEN}, ${LAYERS} layers`);
-  const model = await ensureModel('optimum-llama', { hidden: HIDDEN, layers: LAYERS, heads: 8, intermediate: HIDDEN * 4, vocabSize: 4096, maxPositions: Math.max(TOKENS, 512), seed: 1 });
-  // Same options for both sessions; no spinning, or one session's idle workers would slow the other's run.
-  const settings = { threads: THREADS || undefined, graphOptimizationLevel: 'all' as const, allowSpinning: false };
-  const plain = await ort.InferenceSession.create(model.onnxPath, ortSessionOptions(settings));
-  const profiler = await LayerProfiler.open({ kind: 'local', path: model.dir }, settings);
-  const probed = profiler.session.session;
-
-  const ids = Array.from({ length: TOKENS }, (_, i) => (i * 37 + 11) % 4000);
-  const feeds = buildFeeds(planFeeds(plain.inputMetadata), { ids: [ids], length: TOKENS, padId: 0 });
-  const probes = Object.values(PROBE_OUTPUTS);
-  const runs = {
-    plain: () => plain.run(feeds),
-    profile: () => probed.run(feeds, probes),
-    // The probes' own cost: the instrumented graph asked for the same logits as the plain pass too.
-    profileWithLogits: () => probed.run(feeds, ['logits', ...probes]),
-  };
-  const times: Record<keyof typeof runs, number[]> = { plain: [], profile: [], profileWithLogits: [] };
-  for (const run of Object.values(runs)) await run(); // warm-up
-  const order = Object.entries(runs) as [keyof typeof runs, () => Promise<unknown>][];
-  for (let r = 0; r < REPS; r++) {
-    // Interleave, rotating the order, so machine noise and warm caches favour no variant.
-    for (let k = 0; k < order.length; k++) {
-      const [name, run] = order[(r + k) % order.length];
-      const t0 = performance.now();
-      await run();
-      times[name].push(performance.now() - t0);
-    }
+  log(`generating ${STYLE}: hidden ${HIDDEN}, ${LAYERS} layers, ${HEADS} heads, vocabulary ${VOCAB}`);
+  const model = await ensureModel(STYLE, { hidden: HIDDEN, layers: LAYERS, heads: HEADS, intermediate: INTERMEDIATE, vocabSize: VOCAB, maxPositions: Math.max(TOKENS, 512), seed: 1 });
+  const sides: Side[] = ['plain', 'floor', 'profile', ...(WITH_UNPRUNED ? (['profile-unpruned'] as const) : [])];
+  const procs = new Map<Side, SideProcess>();
+  const loadMs: Partial<Record<Side, number>> = {};
+  // One at a time, so loading one side does not slow another's.
+  for (const side of sides) {
+    const p = new SideProcess({ side, dir: model.dir, onnxPath: model.onnxPath, tokens: TOKENS, vocabSize: VOCAB, threads: THREADS || undefined });
+    procs.set(side, p);
+    loadMs[side] = await p.ready();
   }
-  const tps = (ms: number) => (TOKENS / ms) * 1000;
-  const plainMs = median(times.plain);
-  const profileMs = median(times.profile);
-  const withLogitsMs = median(times.profileWithLogits);
-  // Ratios are taken round by round (the variants of one round ran back to back), then the
-  // median: slow drifts of a shared machine cancel within a round.
-  const pairedRatio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
+  const run = async (side: Side) => expect(await procs.get(side)!.ask({ cmd: 'run' }), 'ms');
+  for (let w = 0; w < WARMUP; w++) for (const side of sides) await run(side);
+  const times = Object.fromEntries(sides.map((s) => [s, [] as number[]])) as Record<Side, number[]>;
+  for (let r = 0; r < ROUNDS; r++) {
+    // Interleaved, the order rotating, so machine noise and warm caches favour no side.
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(r + k) % sides.length];
+      times[side].push(await run(side));
+    }
+    if ((r + 1) % 5 === 0) log(`round ${r + 1}/${ROUNDS}`);
+  }
+  const peak: Partial<Record<Side, number>> = {};
+  for (const side of sides) peak[side] = expect(await procs.get(side)!.ask({ cmd: 'done' }), 'peakRssBytes');
 
-  // Memory must not grow with the number of texts: profile 10 then 40 texts, compare peak RSS.
-  const texts = (n: number) => Array.from({ length: n }, (_, i) => ({ label: `t${i}`, text: `int f${i}(int x) { return x * ${i}; }\n`.repeat(40) }));
-  const rssAfter = async (n: number) => {
-    const run = profiler.profileDataset({ name: `n${n}`, texts: texts(n) }, { maxTokens: 256, batchSize: 4 });
-    for (let s = await run.next(); !s.done; s = await run.next());
-    return process.memoryUsage().rss;
-  };
-  const rss10 = await rssAfter(10);
-  const rss40 = await rssAfter(40);
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-
+  const tps = (side: Side) => range(times[side].map((ms) => (TOKENS / ms) * 1000));
+  const ratio = (a: Side, b: Side) => range(times[a].map((x, i) => x / times[b][i]));
+  const overhead = ratio('profile', 'floor');
+  const plainRatio = ratio('profile', 'plain');
+  // Too noisy to trust when the middle half of the rounds' overhead ratios spans more than 10%.
+  const spread = (quantile(times.profile.map((x, i) => x / times.floor[i]), 0.75) - quantile(times.profile.map((x, i) => x / times.floor[i]), 0.25)) / overhead.median;
+  const noisy = spread > 0.1;
   const result = {
-    plainTokensPerSecond: tps(plainMs),
-    profileTokensPerSecond: tps(profileMs),
-    overheadRatio: pairedRatio(times.profile, times.plain),
-    peakRssBytes,
-    profileWithLogitsOverheadRatio: pairedRatio(times.profileWithLogits, times.plain),
-    rssGrowthBytes10to40Texts: rss40 - rss10,
-    shape: { hidden: HIDDEN, layers: LAYERS, tokens: TOKENS, reps: REPS },
+    vocabSize: VOCAB,
+    plainTokensPerSecond: tps('plain').median,
+    floorTokensPerSecond: tps('floor').median,
+    profileTokensPerSecond: tps('profile').median,
+    overheadRatio: overhead.median,
+    plainRatio: plainRatio.median,
+    peakRssBytes: { plain: peak.plain!, floor: peak.floor!, profile: peak.profile!, ...(WITH_UNPRUNED ? { profileUnpruned: peak['profile-unpruned']! } : {}) },
+    rounds: ROUNDS,
+    ranges: {
+      overheadRatio: overhead,
+      plainRatio,
+      plainTokensPerSecond: tps('plain'),
+      floorTokensPerSecond: tps('floor'),
+      profileTokensPerSecond: tps('profile'),
+      ...(WITH_UNPRUNED ? { profileUnprunedTokensPerSecond: tps('profile-unpruned'), unprunedOverheadRatio: ratio('profile-unpruned', 'floor') } : {}),
+    },
+    noisy,
+    loadMs,
+    model: { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB, tokensPerPass: TOKENS, batch: 1 },
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || 'all (ORT default)' },
   };
-  await profiler.dispose();
-  await plain.release();
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return;
   }
-  const pct = (r: number) => `${((r - 1) * 100).toFixed(1)}%`;
-  process.stdout.write(
-    [
-      `model: generated optimum-llama, hidden ${HIDDEN}, ${LAYERS} layers; ${TOKENS} tokens per pass, medians of ${REPS} interleaved rounds`,
-      `plain forward pass (unmodified model, all outputs):  ${result.plainTokensPerSecond.toFixed(0)} tokens/s (${plainMs.toFixed(1)} ms)`,
-      `profiling (probe outputs only, as the profiler runs): ${result.profileTokensPerSecond.toFixed(0)} tokens/s (${profileMs.toFixed(1)} ms)`,
-      `  overhead ratio profile / plain:                     ${result.overheadRatio.toFixed(3)} (${pct(result.overheadRatio)})`,
-      `profiling while also computing logits:                ${withLogitsMs.toFixed(1)} ms, ratio ${result.profileWithLogitsOverheadRatio.toFixed(3)} (${pct(result.profileWithLogitsOverheadRatio)})`,
-      `(ratios: median over rounds of the round's profile time / plain time)`,
-      `peak RSS: ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB; RSS change from 10 to 40 profiled texts: ${((rss40 - rss10) / 2 ** 20).toFixed(1)} MiB`,
-      `target: overhead ratio <= 1.05 — ${result.overheadRatio <= 1.05 ? 'met' : 'NOT met'}`,
-      '',
-    ].join('\n'),
-  );
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const r3 = (r: Range, d = 3) => `${r.median.toFixed(d)} (min ${r.min.toFixed(d)}, max ${r.max.toFixed(d)})`;
+  const lines = [
+    `model: generated ${STYLE}, hidden ${HIDDEN}, ${LAYERS} layers, ${HEADS} heads (${model.kvHeads} KV), MLP ${INTERMEDIATE}, vocabulary ${VOCAB}; ${TOKENS} tokens per pass, ${ROUNDS} interleaved rounds`,
+    `machine: ${result.machine.cpus} CPUs (${result.machine.cpuModel}), ORT threads: ${result.machine.threads}`,
+    `tokens/s, median (min, max):`,
+    `  plain   (unmodified model, all outputs):      ${r3(tps('plain'), 0)}   peak RSS ${mib(peak.plain!)}`,
+    `  floor   (cut after the last residual point): ${r3(tps('floor'), 0)}   peak RSS ${mib(peak.floor!)}`,
+    `  profile (probes, pruned as the profiler runs): ${r3(tps('profile'), 0)}   peak RSS ${mib(peak.profile!)}`,
+    ...(WITH_UNPRUNED ? [`  profile over the unpruned graph:              ${r3(tps('profile-unpruned'), 0)}   peak RSS ${mib(peak['profile-unpruned']!)}`] : []),
+    `overhead ratio profile / floor: ${r3(overhead)}`,
+    `plain ratio    profile / plain: ${r3(plainRatio)}`,
+    ...(WITH_UNPRUNED ? [`unpruned profile / floor:       ${r3(ratio('profile-unpruned', 'floor'))}`] : []),
+    noisy ? `NOISY: the middle half of the rounds' overhead ratios spans ${(spread * 100).toFixed(0)}% of the median; rerun on a quieter machine or with more --rounds` : `stable: the middle half of the rounds' overhead ratios spans ${(spread * 100).toFixed(1)}% of the median`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

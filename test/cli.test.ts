@@ -114,12 +114,15 @@ describe('command line', function () {
 
   it('npm run bench -- --json prints the bench schema object (small shape)', async () => {
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), '--json', '--hidden', '64', '--layers', '2', '--tokens', '64', '--reps', '2'], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), '--json', '--hidden', '64', '--heads', '4', '--layers', '2', '--vocab-size', '512', '--tokens', '32', '--rounds', '2', '--warmup', '1'], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
     );
     const result = JSON.parse(out);
     validator('bench-v1.schema.json')(result);
     assert.ok(result.overheadRatio > 0 && Number.isFinite(result.overheadRatio));
-    assert.ok(result.peakRssBytes > 1e6);
+    assert.ok(result.plainRatio > 0 && Number.isFinite(result.plainRatio));
+    assert.equal(result.vocabSize, 512);
+    assert.equal(result.rounds, 2);
+    for (const side of ['plain', 'floor', 'profile']) assert.ok(result.peakRssBytes[side] > 1e6, side);
   });
 
   it('merge combines shards of one dataset exactly', async () => {

@@ -4,7 +4,7 @@
  * for ONNX Runtime.
  */
 import * as ort from 'onnxruntime-node';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { editedModelChunks, type GraphEdit } from '../graph/prune';
@@ -38,28 +38,53 @@ export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; e
 /**
  * Stages the edited model so that ONNX Runtime can load it without JavaScript building a second
  * full copy: its chunks (views into the original bytes, plus the spliced node and output lists)
- * are written one after another to a temporary file that ORT reads. Models with external data are
- * handed over from memory instead, with their data files as buffers, since ORT resolves external
- * data only inside the model's own folder (their graph file is small).
+ * are written one after another to a temporary file that ORT reads. External data files are
+ * hard-linked beside it (ORT resolves them only inside the model's own folder, and refuses
+ * symbolic links out of it), so ORT reads the weights it needs from the user's files and
+ * JavaScript never holds them; where a link cannot be made (another file system, a file the user
+ * does not own), they are handed over from memory instead.
  */
 export async function stageModel(model: OnnxModelFile, edit: GraphEdit): Promise<StagedModel> {
   const chunks = editedModelChunks(model, edit);
-  if (model.externalDataFiles.length) {
-    const externalData = await Promise.all(
-      model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
-    );
-    return { bytes: concatChunks(chunks), externalData };
-  }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'layer-profiler-'));
-  const file = path.join(dir, 'model.onnx');
-  const handle = await open(file, 'w');
   try {
-    // At most 1 GiB per call (one write takes under 2 GiB), looping over partial writes.
-    for (const c of chunks) for (let at = 0; at < c.byteLength; ) at += (await handle.write(c, at, Math.min(c.byteLength - at, 2 ** 30))).bytesWritten;
-  } finally {
-    await handle.close();
+    if (model.externalDataFiles.length && !(await linkExternalData(model, dir))) {
+      const externalData = await Promise.all(
+        model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
+      );
+      await rm(dir, { recursive: true, force: true });
+      return { bytes: concatChunks(chunks), externalData };
+    }
+    const file = path.join(dir, 'model.onnx');
+    const handle = await open(file, 'w');
+    try {
+      // At most 1 GiB per call (one write takes under 2 GiB), looping over partial writes.
+      for (const c of chunks) for (let at = 0; at < c.byteLength; ) at += (await handle.write(c, at, Math.min(c.byteLength - at, 2 ** 30))).bytesWritten;
+    } finally {
+      await handle.close();
+    }
+    return { file, dir };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-  return { file, dir };
+}
+
+/** Hard links in `dir` to the model's external data files; false where the system refuses them. */
+async function linkExternalData(model: OnnxModelFile, dir: string): Promise<boolean> {
+  try {
+    for (const f of model.externalDataFiles) {
+      const target = path.resolve(path.dirname(model.path), f);
+      const linkPath = path.resolve(dir, f);
+      // A location outside the model's folder is ORT's to refuse, as it would the original.
+      if (!linkPath.startsWith(dir + path.sep)) return false;
+      await mkdir(path.dirname(linkPath), { recursive: true });
+      await link(target, linkPath);
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An ONNX Runtime session over a staged model (its temporary file is removed once loaded). */
