@@ -2,9 +2,9 @@
  * The engine: opens a model (local or Hub), instruments it, and profiles texts and datasets into
  * per-layer statistics. The CLI calls it in-process; the VS Code extension calls it in a child process.
  */
-import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
+import { type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
 import { ModelAnalysis, openAnalysis } from './analysisModel';
-import { collectFiles, readTextFile, type ReadResult } from './dataset/collect';
+import { datasetSources } from './dataset/sources';
 import { tokenOffsets } from './model/tokenOffsets';
 import type { OpenOptions } from './modelLoading';
 import { instrumentForProfile } from './profileGraph';
@@ -96,7 +96,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     const policy = this.windowPolicy(opts);
     const moments = emptyDatasetMoments(this.numLayers, this.session.substepKinds);
     const skipped: SkippedFile[] = [];
-    const sources = await this.datasetSources(input, skipped);
+    const sources = await datasetSources(input, skipped);
     const progress: ProfileProgress = { dataset: input.name, textsDone: 0, textsTotal: sources.length, tokensDone: 0, elapsedMs: 0 };
     let lastReport = 0;
     let partial = false;
@@ -210,17 +210,6 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     };
   }
 
-  private async datasetSources(input: DatasetInput, skipped: SkippedFile[]): Promise<{ label: string; read: () => Promise<ReadResult> }[]> {
-    const sources: { label: string; read: () => Promise<ReadResult> }[] = [];
-    for (const t of input.texts ?? []) sources.push({ label: t.label, read: async () => (t.text.trim() ? { ok: true, text: t.text } : { ok: false, reason: 'empty text' }) });
-    if (input.paths?.length) {
-      const maxFileBytes = input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-      const { files, skipped: walkSkipped } = await collectFiles(input.paths, { include: input.include, exclude: input.exclude, maxFileBytes });
-      skipped.push(...walkSkipped);
-      for (const f of files) sources.push({ label: f.path, read: () => readTextFile(f.path, maxFileBytes) });
-    }
-    return sources;
-  }
 
 }
 

@@ -16,6 +16,8 @@ export interface GraphAddition {
   nodes: onnx.INodeProto[];
   initializers: onnx.ITensorProto[];
   outputs: onnx.IValueInfoProto[];
+  /** Graph inputs the analysis feeds itself (the logit lens's next-token ids). */
+  inputs?: onnx.IValueInfoProto[];
 }
 
 /**
@@ -29,6 +31,7 @@ export interface GraphEdit {
   /** Which outputs of the original graph stay (by index into graph.output). */
   keepOriginalOutput: boolean[];
   addedOutputs: onnx.IValueInfoProto[];
+  addedInputs?: onnx.IValueInfoProto[];
   /** Which original initializers stay (by index into graph.initializer); undefined keeps all. */
   keepInitializer?: boolean[];
   /** Counts, for notes and tests. */
@@ -57,7 +60,7 @@ export function pruneToOutputs(graph: onnx.IGraphProto, added: GraphAddition, ke
   const originalOutputs = (graph.output ?? []).map((o) => o.name ?? '');
   const allNodes = [...(graph.node ?? []), ...added.nodes];
   if (opts.prune === false) {
-    return { nodes: allNodes, addedInitializers: added.initializers, keepOriginalOutput: originalOutputs.map(() => true), addedOutputs: added.outputs, removedNodes: 0, removedInitializers: 0, removedOutputs: [] };
+    return { nodes: allNodes, addedInitializers: added.initializers, keepOriginalOutput: originalOutputs.map(() => true), addedOutputs: added.outputs, addedInputs: added.inputs, removedNodes: 0, removedInitializers: 0, removedOutputs: [] };
   }
   const kept = new Set(keep);
   const addedNames = new Set(added.outputs.map((o) => o.name ?? ''));
@@ -76,6 +79,7 @@ export function pruneToOutputs(graph: onnx.IGraphProto, added: GraphAddition, ke
     addedInitializers: added.initializers.filter((t) => read.has(t.name ?? '')),
     keepOriginalOutput,
     addedOutputs: added.outputs.filter((o) => kept.has(o.name ?? '')),
+    addedInputs: added.inputs,
     keepInitializer,
     removedNodes: allNodes.length - nodes.length,
     removedInitializers: keepInitializer ? keepInitializer.filter((k) => !k).length : 0,
@@ -130,6 +134,7 @@ export function editedModelChunks(model: OnnxModelFile, edit: GraphEdit): Uint8A
     nodes: edit.nodes,
     extraInitializers: edit.addedInitializers,
     outputs: { keep: (i) => edit.keepOriginalOutput[i], add: edit.addedOutputs },
+    extraInputs: edit.addedInputs,
     ...(keepInit ? { keepInitializer: (i: number) => keepInit[i], initializerNames: (model.graph.initializer ?? []).map((t) => t.name ?? '') } : {}),
   });
 }

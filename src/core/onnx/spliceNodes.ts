@@ -59,6 +59,8 @@ export interface GraphSplice {
   keepInitializer?: (index: number, name: string) => boolean;
   /** Names of the original initializers, in file order (needed with keepInitializer). */
   initializerNames?: string[];
+  /** Graph inputs to add after the original ones. */
+  extraInputs?: onnx.IValueInfoProto[];
 }
 
 /** The spliced model as chunks: their concatenation is the serialized ModelProto. */
@@ -97,6 +99,7 @@ export function spliceGraph(modelBytes: Uint8Array, splice: GraphSplice): Uint8A
   for (const n of splice.nodes) field(GRAPH_NODE_FIELD, onnx.NodeProto.encode(n).finish());
   for (const t of splice.extraInitializers ?? []) field(GRAPH_INITIALIZER_FIELD, onnx.TensorProto.encode(t).finish());
   for (const o of splice.outputs?.add ?? []) field(GRAPH_OUTPUT_FIELD, onnx.ValueInfoProto.encode(o).finish());
+  for (const i of splice.extraInputs ?? []) field(GRAPH_INPUT_FIELD, onnx.ValueInfoProto.encode(i).finish());
   const addedBytes = added.finish();
 
   const newGraphLength = kept.reduce((s, f) => s + (f.end - f.start), 0) + addedBytes.length;
