@@ -15,6 +15,7 @@ import { ensureModel } from './modelgen';
 import { FakeHub } from './support/hub-server';
 import { serveModelAsQ8 } from './support/hubRepo';
 import { CSV_COLUMNS } from '../src/core/results/build';
+import type { LensResults } from '../src/core/lens/lensResults';
 import type { ProfileResults } from '../src/core/results';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -102,6 +103,31 @@ describe('command line', function () {
     assert.match(first.stderr, /windows of 1024 tokens/);
     const comparable = (r: ProfileResults, file: string) => ({ ...r, provenance: { ...r.provenance, createdAt: 'x', commandLine: r.provenance?.commandLine?.map((x) => x.replace(file, 'OUT')) } });
     assert.deepEqual(comparable(b, 'b.json'), comparable(a, 'a.json'));
+  });
+
+  it('lens writes schema-valid JSON (per-position for --text, summaries for --dataset), both CSVs and tables', async () => {
+    const { py } = writeDataset();
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-lens-'));
+    const r = await cli(['lens', '--model', modelDir, '--text', 'def add(a, b): return a + b', '--dataset', `python=${py}`, '--k', '3', '--json', path.join(out, 'l.json'), '--csv', path.join(out, 'l.csv'), '--csv-tokens', path.join(out, 't.csv')]);
+    assert.equal(r.code, 0, r.stderr);
+    const lens = JSON.parse(readFileSync(path.join(out, 'l.json'), 'utf8')) as LensResults;
+    validator('lens-v1.schema.json')(lens);
+    assert.equal(lens.k, 3);
+    const [text] = lens.texts;
+    assert.deepEqual(text.points.map((p) => p.layer), [-1, 0, 1, 2]);
+    for (const p of text.points) {
+      assert.equal(p.entropy.length, text.ids.length);
+      assert.equal(p.top[0].length, 3);
+      assert.equal(p.nextLogProb[text.ids.length - 1], null);
+    }
+    assert.deepEqual(text.points[3].klToFinal, text.ids.map(() => 0));
+    assert.equal(lens.datasets[0].texts, 2);
+    const csv = readFileSync(path.join(out, 'l.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 1 + 4);
+    const tokens = readFileSync(path.join(out, 't.csv'), 'utf8').trim().split('\n');
+    assert.equal(tokens.length, 1 + 4 * text.ids.length);
+    assert.match(r.stdout, /top-1 next token per layer/);
+    assert.match(r.stdout, /dataset python: 2 texts/);
   });
 
   it('inspect --json follows the inspect schema', async () => {

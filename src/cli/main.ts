@@ -16,6 +16,7 @@ import { describeDownload, throttled } from '../core/downloadProgress';
 import { formatInspect, formatProgress, formatResultsTable } from './format';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
 import { registerCompareCommand, reportProfileComparisons } from './compareCommand';
+import { registerLensCommand } from './lensCommand';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -153,6 +154,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): C
     });
 
   registerCompareCommand(program, writeOutput);
+  registerLensCommand(withModelOptions(program.command('lens')), { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput, signal, commandArgs });
 
   return program;
 }

@@ -84,9 +84,10 @@ function headRegion(g: GraphIndex, spine: Spine, logits: string): HeadRegion {
   let fusedNorm: number | undefined;
   let starts = [last];
   if (added) {
-    // The residual sum the fused final norm does not emit: the norm itself starts the head.
-    const [a, c] = added.input ?? [];
-    fusedNorm = (g.consumers.get(a) ?? []).find((n) => SKIP_NORM.has(g.nodes[n].opType ?? '') && (g.nodes[n].input ?? []).includes(c) && ancestors.has(n));
+    // The residual sum the fused final norm does not emit (input + skip [+ bias], added by the
+    // spine): the norm reading those same two inputs starts the head.
+    const addedInputs = new Set(spine.addedNodes.flatMap((n) => n.input ?? []));
+    fusedNorm = [...ancestors].find((n) => SKIP_NORM.has(g.nodes[n].opType ?? '') && (g.nodes[n].input ?? []).slice(0, 2).every((t) => addedInputs.has(t)) && spine.addedNodes.some((a) => (a.input ?? []).includes(g.nodes[n].input?.[0] ?? '') && (a.input ?? []).includes(g.nodes[n].input?.[1] ?? '')));
     if (fusedNorm === undefined) throw new LensUnsupportedError(`The final norm after ${last} was not found.`);
     starts = (g.nodes[fusedNorm].output ?? []).filter(Boolean);
   }

@@ -71,7 +71,7 @@ function num(v: number | null): string {
   return v === null || Number.isNaN(v) ? '' : String(v);
 }
 
-function csvField(s: string): string {
+export function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
