@@ -17,6 +17,7 @@ import { readSettings, modelKey, type Settings } from '../src/extension/settings
 class StubUi implements HostUi {
   infos: string[] = [];
   errors: string[] = [];
+  logs: string[] = [];
   progress: string[] = [];
   titles: string[] = [];
   /** Aborts the progress notification's token after this many reports (the user pressing Cancel). */
@@ -32,6 +33,9 @@ class StubUi implements HostUi {
   }
   error(m: string): void {
     this.errors.push(m);
+  }
+  log(line: string): void {
+    this.logs.push(line);
   }
 }
 
