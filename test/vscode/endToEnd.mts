@@ -87,16 +87,21 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
         await page.locator('.monaco-editor .view-line span', { hasText: 'fib' }).first().hover();
         const h = page.locator('.monaco-hover', { hasText: 'Layer Profiler' }).first();
         return (await h.isVisible().catch(() => false)) || (await h.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) ? true : undefined;
-      }, 45_000);
+      }, 90_000);
       await screenshot(page, shot);
       await page.mouse.move(5, 500);
     };
-    await openFile(page, 'greet.py');
-    await openFile(page, 'fib.py');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'greet.py' }).first().dblclick();
+    await page.locator('.tabs-container .tab.active[aria-label*="greet.py"]').first().waitFor({ timeout: 15_000 });
+    await page.locator('.tabs-container .tab[aria-label*="fib.py"]').first().click();
+    await page.locator('.tabs-container .tab.active[aria-label*="fib.py"]').first().waitFor({ timeout: 15_000 });
     await shadedHover('e2e-1c-hover-after-tab-switch');
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.locator('.activitybar [aria-label="Layer Profiler"]').first().waitFor({ state: 'attached', timeout: 60_000 });
     await page.locator('.tabs-container .tab[aria-label*="fib.py"]').first().waitFor({ timeout: 30_000 });
+    // The restored editor needs focus before it shows hovers.
+    await page.locator('.monaco-editor .view-line', { hasText: 'print' }).first().waitFor({ state: 'visible', timeout: 90_000 });
+    await page.locator('.monaco-editor .view-line', { hasText: 'print' }).first().click();
     await shadedHover('e2e-1d-hover-after-reload');
 
     // 2. Profile Folder as Dataset from the explorer's context menu, accepting the default names.
