@@ -10,13 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { EngineClient } from '../src/extension/engineClient';
-import { BusyError, ProfileService, type HostUi } from '../src/extension/profileService';
+import { BusyError, LIVE_RESULTS_EVERY_MS, ProfileService, RunInterruptedError, type HostUi } from '../src/extension/profileService';
+import { EngineError } from '../src/extension/engineClient';
 import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { readSettings, modelKey, type Settings } from '../src/extension/settings';
 
 class StubUi implements HostUi {
   infos: string[] = [];
   errors: string[] = [];
+  logs: string[] = [];
   progress: string[] = [];
   titles: string[] = [];
   /** Aborts the progress notification's token after this many reports (the user pressing Cancel). */
@@ -32,6 +34,9 @@ class StubUi implements HostUi {
   }
   error(m: string): void {
     this.errors.push(m);
+  }
+  log(line: string): void {
+    this.logs.push(line);
   }
 }
 
@@ -118,6 +123,65 @@ describe('profile service (host logic, UI stubbed)', function () {
     const ds = await service.profileFolder(path.join(work, 'small'), 'after');
     assert.equal(ds.texts, 2);
     assert.equal(service.viewState().model.state, 'ready');
+  });
+
+  it('an engine killed mid-run (kill -9) keeps every finished text, marked partial, and says how many', async () => {
+    await service.profileFolder(path.join(work, 'small'), 'warm');
+    let killed = false;
+    const run = service.profileFolder(path.join(work, 'many'), 'many');
+    for (let i = 0; i < 600 && !killed; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const live = service.viewState().results?.datasets.find((d) => d.name === 'many');
+      if (live && live.texts >= 3) {
+        engine.killForTest();
+        killed = true;
+      }
+    }
+    assert.ok(killed, 'texts arrived while the run went');
+    const err = await run.then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof RunInterruptedError, String(err));
+    assert.match(err.message, /stopped unexpectedly \(signal SIGKILL\).*The \d+ files finished before that are kept in 'many', marked partial\./);
+    const many = store.get(modelKey(settings.model))!.results.datasets.find((d) => d.name === 'many')!;
+    assert.equal(many.partial, true);
+    assert.equal(many.texts, err.kept);
+    assert.ok(many.texts >= 3 && many.texts < 300, `kept ${many.texts}`);
+    assert.equal(many.records.length, many.texts);
+    assert.equal(many.layers[0].absMean.n, many.texts);
+    assert.ok(many.layers.every((l) => l.absMean.mean > 0 && l.absMean.std !== null));
+    assert.deepEqual(store.get(modelKey(settings.model))!.results.datasets.map((d) => d.name), ['warm', 'many'], 'earlier datasets stay');
+    assert.equal(crashes.length, 1);
+    assert.ok(ui.logs.some((l) => /Profiling 'many' failed: .*; \d+ texts had finished/.test(l)), ui.logs.join('\n'));
+  });
+
+  it('shows the run from its start and the dataset growing while a folder is profiled', async () => {
+    const states: ReturnType<ProfileService['viewState']>[] = [];
+    const svc = new ProfileService(engine, store, ui, () => settings, () => states.push(svc.viewState()));
+    ui.cancelAfterReports = 4;
+    await svc.profileFolder(path.join(work, 'many'), 'growing');
+    // Before the model was even loaded, the views knew a run had started.
+    assert.equal(states[0].progress?.title, 'Profiling growing');
+    assert.equal(states[0].results, undefined);
+    const during = states.filter((s) => s.progress && s.results?.datasets.some((d) => d.name === 'growing'));
+    assert.ok(during.length > 0, 'partial results reached the views during the run');
+    const sizes = during.map((s) => s.results!.datasets.find((d) => d.name === 'growing')!.texts);
+    assert.ok(sizes.every((n, i) => i === 0 || n >= sizes[i - 1]), `monotone: ${sizes.join(',')}`);
+    assert.ok(during.every((s) => s.results!.datasets.find((d) => d.name === 'growing')!.partial === true));
+    assert.ok(during.every((s) => s.model.activity === 'Profiling…'), 'the badge says a run is going, not "Ready"');
+    const last = states[states.length - 1];
+    assert.equal(last.progress, undefined);
+    assert.equal(last.model.activity, undefined);
+    assert.ok(LIVE_RESULTS_EVERY_MS <= 5000);
+    assert.ok(ui.logs.some((l) => /^Loaded .* in [\d.]+ s\.$/.test(l)), ui.logs.join('\n'));
+    assert.ok(ui.logs.some((l) => /^Profiled 'growing' .*: \d+ texts, \d+ tokens in [\d.]+ s, cancelled\.$/.test(l)), ui.logs.join('\n'));
+  });
+
+  it('an offline Hub download fails with an error that says so by code', async () => {
+    const offline: Settings = { ...settings, model: { kind: 'hub', id: 'test-org/nowhere', dtype: 'q8' }, hubUrl: 'http://127.0.0.1:9', cacheDir: mkdtempSync(path.join(os.tmpdir(), 'lp-svc-off-')) };
+    const svc = new ProfileService(engine, new ResultsStore(memory()), ui, () => offline, () => undefined);
+    assert.match(svc.viewState().model.message ?? '', /Downloaded once from the Hugging Face Hub/);
+    const err = await svc.profileFolder(path.join(work, 'small'), 'x').then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof EngineError, String(err));
+    assert.equal(err.code, 'network');
   });
 
   it('a Hub model downloads with its own progress notification before profiling', async () => {

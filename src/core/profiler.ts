@@ -20,6 +20,10 @@ import { planTextWindows, type TextWindows } from './windows';
 export { ProfileCancelledError };
 export { defaultCacheDir, LayerCountMismatchError, loadAndAnalyze, ModelLoadError, type OpenOptions } from './modelLoading';
 
+/** Hears of a dataset run's texts as they finish. */
+export interface DatasetObserver {
+  text?(record: TextRecord): void;
+}
 
 export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSession> {
   static async open(spec: ModelSpec, opts: OpenOptions = {}): Promise<LayerProfiler> {
@@ -89,8 +93,10 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
   /**
    * Profiles a dataset, yielding progress about once a second and returning its result. When
    * `signal` aborts, it stops between batches and returns what it has, marked partial.
+   * `observer` hears of each text as it finishes, so a caller can keep the finished texts
+   * even if this process dies before the run returns.
    */
-  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal): AsyncGenerator<ProfileProgress, DatasetResult> {
+  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal, observer?: DatasetObserver): AsyncGenerator<ProfileProgress, DatasetResult> {
     const started = Date.now();
     const tokenizer = await this.getTokenizer();
     const policy = this.windowPolicy(opts);
@@ -118,7 +124,9 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       if (--text.remaining === 0) {
         const stats = text.acc.finish(text.planned);
         addText(moments, stats);
-        records.push(textRecord(text.label, text.sha256, stats));
+        const record = textRecord(text.label, text.sha256, stats);
+        records.push(record);
+        observer?.text?.(record);
         datasetTokens += text.acc.tokenCount;
         progress.textsDone += 1;
         progress.current = text.label;

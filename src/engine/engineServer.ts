@@ -27,7 +27,8 @@ export class EngineServer {
       .then((result) => this.send({ kind: 'result', id: message.id, result }))
       .catch((err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
-        this.send({ kind: 'error', id: message.id, error: { name: e.name === 'Error' ? e.constructor.name : e.name, message: e.message } });
+        const code = (e as { code?: unknown }).code;
+        this.send({ kind: 'error', id: message.id, error: { name: e.name === 'Error' ? e.constructor.name : e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) } });
       })
       .finally(() => this.running.delete(message.id));
   }
@@ -57,7 +58,7 @@ export class EngineServer {
       }
       case 'profileDataset': {
         const { input, options } = req.params as EngineRequest<'profileDataset'>['params'];
-        const run = this.requireProfiler().profileDataset(input, options, signal);
+        const run = this.requireProfiler().profileDataset(input, options, signal, { text: (record) => this.send({ kind: 'text', id: req.id, record }) });
         for (;;) {
           const step = await run.next();
           if (step.done) return step.value;

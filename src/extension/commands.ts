@@ -4,12 +4,15 @@ import * as vscode from 'vscode';
 import { toCsv, toJson } from '../core/results/build';
 import { formatInspect } from '../cli/format';
 import type { HostCommand } from '../shared/protocol';
-import { CancelledError } from './engineClient';
+import { CancelledError, EngineError } from './engineClient';
 import type { EditorHighlights } from './editorHighlights';
-import { chooseModel } from './modelPicker';
+import type { LayersDocuments } from './layersDocument';
+import { chooseModel, type ChooseModelOptions } from './modelPicker';
+import type { NotificationAction, Notifier } from './notifier';
 import type { ProfileService } from './profileService';
 import type { ResultsPanel } from './resultsPanel';
-import { modelKey, type Settings } from './settings';
+import { selectionLabel } from './selectionLabel';
+import { describeSpec, modelKey, type Settings } from './settings';
 import type { ResultsStore } from './resultsStore';
 
 export const COMMAND_IDS: Record<HostCommand, string> = {
@@ -31,25 +34,49 @@ export interface CommandContext {
   settings: () => Settings;
   exportCharts: (folder: vscode.Uri) => Promise<number>;
   refresh: () => void;
+  notifier: Notifier;
+  layersDocuments: LayersDocuments;
+}
+
+/** A Hub download that failed for want of a network: the user can switch to a local folder, or retry once online. */
+function isOfflineError(err: unknown): boolean {
+  return err instanceof EngineError && (err.code === 'network' || err.code === 'offline');
 }
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const run = (fn: (...args: unknown[]) => Promise<unknown>) => async (...args: unknown[]) => {
-    try {
-      return await fn(...args);
-    } catch (err) {
-      if (err instanceof CancelledError) {
-        void vscode.window.showInformationMessage('Layer Profiler: cancelled.');
+  const run = (fn: (...args: unknown[]) => Promise<unknown>) => {
+    const command = async (...args: unknown[]): Promise<unknown> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (err instanceof CancelledError) {
+          ctx.notifier.info('cancelled.');
+          return undefined;
+        }
+        const actions: NotificationAction[] = isOfflineError(err)
+          ? [
+              { title: 'Use a local model folder…', run: () => vscode.commands.executeCommand(COMMAND_IDS.chooseModel, { action: 'local' } satisfies ChooseModelOptions) },
+              { title: 'Retry', run: () => command(...args) },
+            ]
+          : [];
+        // Not awaited: the command ends now; the notification's actions run when picked.
+        void ctx.notifier.error((err as Error).message, actions);
         return undefined;
       }
-      void vscode.window.showErrorMessage(`Layer Profiler: ${(err as Error).message}`);
-      return undefined;
-    }
+    };
+    return command;
   };
   return [
     vscode.commands.registerCommand(COMMAND_IDS.profileSelection, run(() => profileSelection(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.profileFolder, run((uri, uris, options) => profileFolders(ctx, uri, uris, options as { name?: string } | undefined))),
-    vscode.commands.registerCommand(COMMAND_IDS.chooseModel, run(async () => (await chooseModel()) && ctx.service.settingsChanged())),
+    vscode.commands.registerCommand(
+      COMMAND_IDS.chooseModel,
+      run(async (options) => {
+        const result = await chooseModel(typeof options === 'object' && options !== null ? (options as ChooseModelOptions) : {});
+        if (result.saved) ctx.service.settingsChanged();
+        return result;
+      }),
+    ),
     vscode.commands.registerCommand(COMMAND_IDS.showLayers, run(() => showLayers(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.exportResults, run(() => exportResults(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.clearResults, run((options) => clearResults(ctx, (options as { confirm?: boolean } | undefined)?.confirm !== false))),
@@ -73,14 +100,16 @@ async function profileSelection(ctx: CommandContext): Promise<void> {
     return;
   }
   const file = path.basename(editor.document.fileName || editor.document.uri.path);
-  const label = whole ? `file: ${file}` : `selection: ${file}:${selection.start.line + 1}-${selection.end.line + 1}`;
+  const label = selectionLabel(file, whole ? undefined : { startLine: selection.start.line, endLine: selection.end.line, endCharacter: selection.end.character });
   const startOffset = whole ? 0 : editor.document.offsetAt(selection.start);
   ctx.highlights.clear();
   ctx.panel.show(true);
   await ctx.service.profileText(label, text);
   const heatmap = ctx.store.get(modelKey(ctx.settings().model))?.heatmap;
-  // Token spans hold only while the document is as it was when profiled.
-  if (ctx.settings().highlightTokens && heatmap && editor.document.version === version) ctx.highlights.show(editor, startOffset, heatmap.label, heatmap.profile);
+  // Token spans hold only while the document is as it was when profiled. The editor may have been
+  // replaced meanwhile (a tab switch): shade whichever shows the document now.
+  const shown = vscode.window.visibleTextEditors.find((e) => e.document === editor.document) ?? editor;
+  if (ctx.settings().highlightTokens && heatmap && editor.document.version === version) ctx.highlights.show(shown, startOffset, heatmap.label, heatmap.profile);
 }
 
 /** From the explorer: (uri, selected uris). Scripts and tests may pass `{ name }` to skip the prompt. */
@@ -115,8 +144,8 @@ async function profileFolders(ctx: CommandContext, uri: unknown, uris: unknown, 
 }
 
 async function showLayers(ctx: CommandContext): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument({ content: formatInspect(await ctx.service.layers()), language: 'plaintext' });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  const text = formatInspect(await ctx.service.layers());
+  await ctx.layersDocuments.show(describeSpec(ctx.settings().model), text);
 }
 
 async function exportResults(ctx: CommandContext): Promise<void> {

@@ -5,11 +5,20 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { DownloadProgress, ProfileProgress } from '../core/api';
+import type { TextRecord } from '../core/results';
 import { isEngineToHost, type EngineMethod, type EngineMethods, type EngineRequest, type EngineToHost } from '../shared/engineProtocol';
 
 export class EngineCrashedError extends Error {
   constructor(detail: string) {
     super(`The profiling engine stopped unexpectedly (${detail}). The next command starts a new one.`);
+  }
+}
+
+/** An error the engine answered with; `code` is the original error's (a Hub download's 'offline', ...). */
+export class EngineError extends Error {
+  constructor(name: string, message: string, readonly code?: string) {
+    super(message);
+    this.name = name;
   }
 }
 
@@ -22,6 +31,8 @@ export class CancelledError extends Error {
 export interface CallHandlers {
   onProgress?: (p: ProfileProgress) => void;
   onDownload?: (p: DownloadProgress) => void;
+  /** A text of a dataset run, as soon as it is finished. */
+  onText?: (record: TextRecord) => void;
   /** Cancels the call; the engine stops between batches and still answers with what it has. */
   signal?: AbortSignal;
 }
@@ -38,6 +49,8 @@ export interface EngineClientOptions {
   idleTimeoutMs: number;
   /** Called when the process dies while it had work or unexpectedly. */
   onCrash?: (message: string) => void;
+  /** What the engine writes to stderr, and when it starts and stops (for the Output channel). */
+  log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   /** Node flags for the engine process (tests run the TypeScript entry through tsx). */
   execArgv?: string[];
@@ -81,7 +94,9 @@ export class EngineClient {
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
+      const text = d.toString();
+      stderr = (stderr + text).slice(-2000);
+      for (const line of text.split('\n')) if (line.trim()) this.options.log?.(`[engine] ${line.trimEnd()}`);
     });
     child.on('message', (raw: unknown) => {
       if (isEngineToHost(raw)) this.onMessage(raw);
@@ -90,6 +105,7 @@ export class EngineClient {
       if (this.child === child) this.child = undefined;
       const expected = this.stopping && this.pending.size === 0;
       const detail = signal ? `signal ${signal}` : `exit code ${code}`;
+      this.options.log?.(`Engine process ${child.pid} ended (${detail})${expected ? '' : ' unexpectedly'}.`);
       const error = new EngineCrashedError(`${detail}${stderr.trim() ? `: ${lastLine(stderr)}` : ''}`);
       for (const p of this.pending.values()) p.reject(error);
       this.pending.clear();
@@ -97,6 +113,7 @@ export class EngineClient {
     });
     this.child = child;
     this.generation++;
+    this.options.log?.(`Engine process ${child.pid} started.`);
     return child;
   }
 
@@ -110,14 +127,16 @@ export class EngineClient {
       case 'download':
         p.handlers.onDownload?.(m.progress);
         return;
+      case 'text':
+        p.handlers.onText?.(m.record);
+        return;
       case 'result':
         this.pending.delete(m.id);
         p.resolve(m.result);
         break;
       case 'error': {
         this.pending.delete(m.id);
-        const e = new Error(m.error.message);
-        e.name = m.error.name;
+        const e = new EngineError(m.error.name, m.error.message, m.error.code);
         p.reject(p.handlers.signal?.aborted ? new CancelledError() : e);
         break;
       }

@@ -12,6 +12,8 @@ import { ViewHub } from './viewHub';
 import type { ViewMessage } from '../shared/protocol';
 import { ChartExporter } from './chartExporter';
 import { EditorHighlights } from './editorHighlights';
+import { LayersDocuments } from './layersDocument';
+import { Notifier } from './notifier';
 
 /** What tests reach through `extension.exports`. */
 export interface LayerProfilerApi {
@@ -20,40 +22,52 @@ export interface LayerProfilerApi {
   engine: EngineClient;
   settings: () => Settings;
   highlights: EditorHighlights;
+  /** The Output channel and notifications. */
+  notifier: Notifier;
   /** Saves the panel's charts as PNG files into `folder`; returns how many. */
   exportCharts: (folder: vscode.Uri) => Promise<number>;
 }
 
-const vscodeUi: HostUi = {
-  withProgress: (title, cancellable, task) =>
-    Promise.resolve(
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
-        const controller = new AbortController();
-        token.onCancellationRequested(() => controller.abort());
-        return task({ report: (message, increment) => progress.report({ message, increment }) }, controller.signal);
-      }),
-    ),
-  info: (message) => void vscode.window.showInformationMessage(`Layer Profiler: ${message}`),
-  error: (message) => void vscode.window.showErrorMessage(`Layer Profiler: ${message}`),
-};
+function hostUi(notifier: Notifier): HostUi {
+  return {
+    withProgress: (title, cancellable, task) =>
+      Promise.resolve(
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
+          const controller = new AbortController();
+          token.onCancellationRequested(() => controller.abort());
+          return task({ report: (message, increment) => progress.report({ message, increment }) }, controller.signal);
+        }),
+      ),
+    info: (message) => notifier.info(message),
+    error: (message) => void notifier.error(message),
+    log: (line) => notifier.log(line),
+  };
+}
 
 export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
   const settings = () => readSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude') ?? {});
   const store = new ResultsStore(context.workspaceState);
+  const notifier = new Notifier();
+  const ui = hostUi(notifier);
   let service: ProfileService;
   const engine = new EngineClient({
     enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
     idleTimeoutMs: settings().engineIdleMs,
     onCrash: (message) => {
+      // A run in progress reports the crash itself, with what it kept of its texts.
+      const running = service.running;
       service.engineCrashed(message);
-      vscodeUi.error(message);
+      if (running) notifier.log(message);
+      else ui.error(message);
     },
+    log: (line) => notifier.log(line),
   });
   const hub = new ViewHub(() => service.viewState(), (m, from) => void onViewMessage(m, from.webview));
-  service = new ProfileService(engine, store, vscodeUi, settings, () => hub.refresh());
+  service = new ProfileService(engine, store, ui, settings, () => hub.refresh());
   const panel = new ResultsPanel(context.extensionUri, hub);
   const exporter = new ChartExporter(hub, panel);
-  const highlights = new EditorHighlights();
+  const highlights = new EditorHighlights(context.workspaceState);
+  const layersDocuments = new LayersDocuments();
 
   async function onViewMessage(m: ViewMessage, from: vscode.Webview): Promise<void> {
     const key = modelKey(settings().model);
@@ -70,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
         try {
           await store.rename(key, m.name, to.trim());
         } catch (err) {
-          void vscode.window.showErrorMessage(`Layer Profiler: ${(err as Error).message}`);
+          void notifier.error((err as Error).message);
         }
         break;
       }
@@ -88,16 +102,18 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
   }
 
   context.subscriptions.push(
+    notifier,
     panel,
     highlights,
+    layersDocuments,
     vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, new SidebarView(context.extensionUri, hub)),
-    ...registerCommands({ service, highlights, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh() }),
+    ...registerCommands({ service, highlights, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh(), notifier, layersDocuments }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) service.settingsChanged();
     }),
     { dispose: () => engine.stop() },
   );
-  return { service, store, engine, settings, highlights, exportCharts: (folder) => exporter.exportTo(folder) };
+  return { service, store, engine, settings, highlights, notifier, exportCharts: (folder) => exporter.exportTo(folder) };
 }
 
 export function deactivate(): void {

@@ -5,12 +5,17 @@
  */
 import type { ProfileOptions } from '../core/api';
 import { describeDownload } from '../core/downloadProgress';
-import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSettings } from '../core/results';
+import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSettings, type TextRecord } from '../core/results';
+import { datasetFromRecords } from '../core/stats/fromRecords';
 import type { OpenedModel } from '../shared/engineProtocol';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
+import { describeIdleModel } from './modelCatalog';
 import type { ResultsStore } from './resultsStore';
 import { describeSpec, modelKey, type Settings } from './settings';
+
+/** How often the views get a dataset rebuilt from the texts finished so far while a folder is profiled. */
+export const LIVE_RESULTS_EVERY_MS = 2000;
 
 export interface ProgressSink {
   /** `increment` is a percentage of the whole task, as vscode.Progress expects. */
@@ -21,6 +26,28 @@ export interface HostUi {
   withProgress<T>(title: string, cancellable: boolean, task: (progress: ProgressSink, signal: AbortSignal) => Promise<T>): Promise<T>;
   info(message: string): void;
   error(message: string): void;
+  /** A line for the log (the "Layer Profiler" Output channel): timings, what was skipped, errors. */
+  log(line: string): void;
+}
+
+/** A dataset run that stopped before the end (the engine died); the texts it finished were kept. */
+export class RunInterruptedError extends Error {
+  constructor(
+    message: string,
+    readonly kept: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The dataset a run is profiling, rebuilt from its finished texts for the views. */
+interface LiveRun {
+  key: string;
+  base: Omit<ProfileResults, 'datasets'>;
+  name: string;
+  source: string;
+  records: TextRecord[];
+  shown?: { dataset: DatasetResult; at: number; count: number };
 }
 
 export class BusyError extends Error {
@@ -34,6 +61,7 @@ export class ProfileService {
   private status: ModelStatus;
   private progress: RunProgress | undefined;
   private current: AbortController | undefined;
+  private live: LiveRun | undefined;
 
   constructor(
     private readonly engine: EngineClient,
@@ -42,7 +70,13 @@ export class ProfileService {
     private readonly settings: () => Settings,
     private readonly changed: () => void,
   ) {
-    this.status = { id: describeSpec(settings().model), state: 'idle' };
+    this.status = this.idleStatus();
+  }
+
+  private idleStatus(): ModelStatus {
+    const s = this.settings();
+    const message = describeIdleModel(s.model, s.cacheDir);
+    return { id: describeSpec(s.model), state: 'idle', ...(message ? { message } : {}) };
   }
 
   get running(): boolean {
@@ -56,7 +90,7 @@ export class ProfileService {
   /** The model the settings name changed: show its stored results, load lazily on the next run. */
   settingsChanged(): void {
     const key = modelKey(this.settings().model);
-    if (this.opened?.key !== key) this.status = { id: describeSpec(this.settings().model), state: 'idle' };
+    if (this.opened?.key !== key) this.status = this.idleStatus();
     this.changed();
   }
 
@@ -68,13 +102,36 @@ export class ProfileService {
   }
 
   viewState(): ViewState {
-    const entry = this.store.get(modelKey(this.settings().model));
+    const key = modelKey(this.settings().model);
+    const entry = this.store.get(key);
+    const results = this.withLiveDataset(key, entry?.results);
     return {
       version: PROTOCOL_VERSION,
-      model: this.status,
-      ...(entry ? { results: entry.results, hidden: entry.hidden, heatmap: entry.heatmap, comparison: entry.comparison } : { hidden: [] }),
+      model: this.progress && this.status.state !== 'loading' ? { ...this.status, activity: 'Profiling…' } : this.status,
+      ...(results ? { results } : {}),
+      hidden: entry?.hidden ?? [],
+      ...(entry ? { heatmap: entry.heatmap, comparison: entry.comparison } : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     };
+  }
+
+  /**
+   * The stored results with the dataset being profiled as far as it has got (marked partial), so
+   * charts grow while a folder is profiled; rebuilt at most every LIVE_RESULTS_EVERY_MS.
+   */
+  private withLiveDataset(key: string, stored: ProfileResults | undefined): ProfileResults | undefined {
+    const live = this.live;
+    if (!live || live.key !== key || live.records.length === 0) return stored;
+    const now = Date.now();
+    if (!live.shown || (live.shown.count !== live.records.length && now - live.shown.at >= LIVE_RESULTS_EVERY_MS)) {
+      live.shown = { dataset: datasetFromRecords(live.name, live.records, { source: live.source, partial: true }), at: now, count: live.records.length };
+    }
+    const sameModel = stored && stored.model.sha256 === live.base.model.sha256;
+    const others = sameModel ? stored.datasets.filter((d) => d.name !== live.name) : [];
+    const at = sameModel ? stored.datasets.findIndex((d) => d.name === live.name) : -1;
+    const datasets = [...others];
+    datasets.splice(at < 0 ? datasets.length : at, 0, live.shown.dataset);
+    return { ...(sameModel ? stored : live.base), datasets };
   }
 
   /**
@@ -82,7 +139,7 @@ export class ProfileService {
    * while a run is using the engine, which may be holding another model).
    */
   async layers(): Promise<OpenedModel['inspect']> {
-    return (this.loaded() ?? (await this.exclusive((signal) => this.ensureModel(signal)))).inspect;
+    return (this.loaded() ?? (await this.exclusive(undefined, (signal) => this.ensureModel(signal)))).inspect;
   }
 
   private loaded(): OpenedModel | undefined {
@@ -98,6 +155,7 @@ export class ProfileService {
     if (loaded) return loaded;
     this.status = { id: describeSpec(s.model), state: 'loading' };
     this.changed();
+    const started = Date.now();
     try {
       const model = await this.ui.withProgress(`Layer Profiler: loading ${describeSpec(s.model)}`, true, (progress, cancel) => {
         let lastFile = '';
@@ -119,52 +177,97 @@ export class ProfileService {
       });
       this.opened = { key, generation: this.engine.generation, model };
       this.status = { id: describeSpec(s.model), dtype: model.model.dtype, numLayers: model.model.numLayers, state: 'ready' };
+      this.ui.log(`Loaded ${describeSpec(s.model)} (${model.model.file}, ${model.model.numLayers} layers, ${model.model.dtype}) in ${seconds(started)}.`);
       return model;
     } catch (err) {
       this.status = { id: describeSpec(s.model), state: 'error', message: (err as Error).message };
+      this.ui.log(`Loading ${describeSpec(s.model)} failed after ${seconds(started)}: ${(err as Error).message}`);
       throw err;
     } finally {
       this.changed();
     }
   }
 
-  /** Profiles a folder (or file) as the dataset `name`; a cancelled run keeps what it finished. */
+  /**
+   * Profiles a folder (or file) as the dataset `name`. Texts arrive from the engine as they finish:
+   * the views show them while the run goes, and a cancelled run, or one whose engine died, keeps
+   * every finished text, marked partial.
+   */
   async profileFolder(folder: string, name: string): Promise<DatasetResult> {
     const s = this.settings();
-    return this.exclusive(async (signal) => {
+    const key = modelKey(s.model);
+    return this.exclusive(`Profiling ${name}`, async (signal) => {
       const opened = await this.ensureModel(signal);
       const options: ProfileOptions = profileOptions(s);
-      const dataset = await this.ui.withProgress(`Layer Profiler: profiling ${name}`, true, (progress, cancel) => {
-        let lastFraction = 0;
-        return this.engine.call(
-          'profileDataset',
-          { input: { name, paths: [folder], include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }, options },
-          {
-            signal: anySignal(signal, cancel),
-            onProgress: (p) => {
-              const fraction = p.textsTotal ? p.textsDone / p.textsTotal : 0;
-              const secondsLeft = p.textsDone > 0 && p.textsTotal > p.textsDone ? Math.round((p.elapsedMs / p.textsDone) * (p.textsTotal - p.textsDone) / 1000) : undefined;
-              this.progress = { title: `Profiling ${name}`, textsDone: p.textsDone, textsTotal: p.textsTotal, tokensDone: p.tokensDone, ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
-              progress.report(`${p.textsDone}/${p.textsTotal} files, ${p.tokensDone} tokens${secondsLeft !== undefined ? `, about ${secondsLeft} s left` : ''}`, Math.max(0, (fraction - lastFraction) * 100));
-              lastFraction = fraction;
-              this.changed();
-            },
-          },
-        );
-      });
       const used = await this.engine.call('effectiveSettings', { options });
-      await this.store.putDataset(modelKey(s.model), resultsBase(opened, { ...used, include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }), dataset);
+      const base = resultsBase(opened, { ...used, include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes });
+      const live: LiveRun = { key, base, name, source: folder, records: [] };
+      this.live = live;
+      const started = Date.now();
+      let dataset: DatasetResult;
+      try {
+        dataset = await this.ui.withProgress(`Layer Profiler: profiling ${name}`, true, (progress, cancel) => {
+          let lastFraction = 0;
+          return this.engine.call(
+            'profileDataset',
+            { input: { name, paths: [folder], include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }, options },
+            {
+              signal: anySignal(signal, cancel),
+              onText: (record) => {
+                live.records.push(record);
+                // The first text replaces the empty state at once; later ones come with progress.
+                if (live.records.length === 1) this.changed();
+              },
+              onProgress: (p) => {
+                const fraction = p.textsTotal ? p.textsDone / p.textsTotal : 0;
+                const secondsLeft = p.textsDone > 0 && p.textsTotal > p.textsDone ? Math.round((p.elapsedMs / p.textsDone) * (p.textsTotal - p.textsDone) / 1000) : undefined;
+                this.progress = { title: `Profiling ${name}`, textsDone: p.textsDone, textsTotal: p.textsTotal, tokensDone: p.tokensDone, ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
+                progress.report(`${p.textsDone}/${p.textsTotal} files, ${p.tokensDone} tokens${secondsLeft !== undefined ? `, about ${secondsLeft} s left` : ''}`, Math.max(0, (fraction - lastFraction) * 100));
+                lastFraction = fraction;
+                this.changed();
+              },
+            },
+          );
+        });
+      } catch (err) {
+        return await this.keepFinished(err, live, signal);
+      } finally {
+        this.live = undefined;
+      }
+      await this.store.putDataset(key, base, dataset);
+      this.ui.log(`Profiled '${name}' (${folder}): ${dataset.texts} texts, ${dataset.tokens} tokens in ${seconds(started)}${dataset.partial ? ', cancelled' : ''}.`);
+      for (const skip of dataset.skipped) this.ui.log(`  skipped ${skip.path}: ${skip.reason}`);
       if (dataset.partial) this.ui.info(`Profiling of '${name}' was cancelled: the results keep the ${dataset.texts} files finished before that.`);
       else if (dataset.texts === 0) this.ui.info(`No text files were profiled in '${name}'${dataset.skipped.length ? ` (${dataset.skipped.length} skipped: ${dataset.skipped[0].reason}${dataset.skipped.length > 1 ? ', …' : ''})` : ''}.`);
       return dataset;
     });
   }
 
+  /**
+   * A dataset run that ended in an error (the engine died, or it was cancelled and could not answer):
+   * stores the texts that had finished, marked partial, and says how many were kept.
+   */
+  private async keepFinished(err: unknown, live: LiveRun, signal: AbortSignal): Promise<DatasetResult> {
+    const kept = live.records.length;
+    const cancelled = err instanceof CancelledError || signal.aborted;
+    this.ui.log(`Profiling '${live.name}' ${cancelled ? 'was cancelled' : `failed: ${(err as Error).message}`}; ${kept} texts had finished.`);
+    if (kept === 0) throw err;
+    const dataset = datasetFromRecords(live.name, live.records, { source: live.source, partial: true });
+    await this.store.putDataset(live.key, live.base, dataset);
+    const files = `${kept} file${kept === 1 ? '' : 's'}`;
+    if (cancelled) {
+      this.ui.info(`Profiling of '${live.name}' was cancelled: the results keep the ${files} finished before that.`);
+      return dataset;
+    }
+    throw new RunInterruptedError(`${(err as Error).message} The ${files} finished before that are kept in '${live.name}', marked partial.`, kept);
+  }
+
   /** Profiles an editor selection: a one-text dataset plus its token × layer heatmap. */
   async profileText(label: string, text: string): Promise<DatasetResult> {
     const s = this.settings();
-    return this.exclusive(async (signal) => {
+    return this.exclusive(`Profiling ${label}`, async (signal) => {
       const opened = await this.ensureModel(signal);
+      const started = Date.now();
       const { dataset, tokens } = await this.ui.withProgress(`Layer Profiler: profiling ${label}`, true, (_p, cancel) =>
         this.engine.call('profileText', { label, text, options: profileOptions(s) }, { signal: anySignal(signal, cancel) }),
       );
@@ -173,6 +276,7 @@ export class ProfileService {
       await this.store.putDataset(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
       const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
+      this.ui.log(`Profiled ${label}: ${dataset.tokens} tokens in ${seconds(started)}.`);
       return dataset;
     });
   }
@@ -183,14 +287,20 @@ export class ProfileService {
     return true;
   }
 
-  private async exclusive<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /** Runs `task` alone; `title` names a run the views show as in progress from its start (model loading included). */
+  private async exclusive<T>(title: string | undefined, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.current) throw new BusyError();
     const controller = new AbortController();
     this.current = controller;
+    if (title) {
+      this.progress = { title, textsDone: 0, textsTotal: 0, tokensDone: 0 };
+      this.changed();
+    }
     try {
       return await task(controller.signal);
     } catch (err) {
       if (controller.signal.aborted && !(err instanceof CancelledError)) throw new CancelledError();
+      if (!(err instanceof CancelledError)) this.ui.log(`Error: ${(err as Error).message}`);
       throw err;
     } finally {
       this.current = undefined;
@@ -207,6 +317,10 @@ function profileOptions(s: Settings): ProfileOptions {
 
 function resultsBase(opened: OpenedModel, settings: ProfileSettings): Omit<ProfileResults, 'datasets'> {
   return { schema: RESULTS_SCHEMA, model: opened.model, runtime: opened.runtime, settings, provenance: { createdAt: new Date().toISOString() } };
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {

@@ -3,7 +3,7 @@
  * The engine runs inference out of the extension host, so a native crash cannot take it down.
  */
 import type { DatasetInput, DownloadProgress, InspectResult, LoadOptions, ModelSpec, ProfileOptions, ProfileProgress } from '../core/api';
-import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, TokenProfile } from '../core/results';
+import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, TextRecord, TokenProfile } from '../core/results';
 
 /** Options that cross the process boundary (no callbacks, no signals). */
 export type EngineLoadOptions = Omit<LoadOptions, 'onDownloadProgress' | 'signal'>;
@@ -42,14 +42,19 @@ export type HostToEngine = EngineRequest | EngineCancel;
 
 export type EngineToHost =
   | { kind: 'result'; id: number; result: unknown }
-  | { kind: 'error'; id: number; error: { name: string; message: string } }
+  /** `code`: the error's own code where it has one (a Hub download's 'network', 'offline', ...). */
+  | { kind: 'error'; id: number; error: { name: string; message: string; code?: string } }
   | { kind: 'progress'; id: number; progress: ProfileProgress }
-  | { kind: 'download'; id: number; progress: DownloadProgress };
+  | { kind: 'download'; id: number; progress: DownloadProgress }
+  /** One text of a `profileDataset` run, sent as it finishes: the host keeps it if the engine dies. */
+  | { kind: 'text'; id: number; record: TextRecord };
+
+const ENGINE_TO_HOST_KINDS: readonly string[] = ['result', 'error', 'progress', 'download', 'text'];
 
 export function isEngineToHost(raw: unknown): raw is EngineToHost {
   if (typeof raw !== 'object' || raw === null) return false;
   const m = raw as Record<string, unknown>;
-  return typeof m.id === 'number' && (m.kind === 'result' || m.kind === 'error' || m.kind === 'progress' || m.kind === 'download');
+  return typeof m.id === 'number' && typeof m.kind === 'string' && ENGINE_TO_HOST_KINDS.includes(m.kind);
 }
 
 export function isHostToEngine(raw: unknown): raw is HostToEngine {

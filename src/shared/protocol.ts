@@ -15,6 +15,8 @@ export interface ModelStatus {
   numLayers?: number;
   state: ModelState;
   message?: string;
+  /** Shown in place of the state's label while a run is in progress (e.g. "Profiling…"). */
+  activity?: string;
 }
 
 export interface RunProgress {

@@ -79,6 +79,31 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     await screenshot(page, 'e2e-1b-token-hover');
     await page.mouse.move(5, 500);
 
+    // The shading survives a tab switch (a new editor instance) and a window reload.
+    const shadedHover = async (shot: string) => {
+      await page.mouse.move(5, 500);
+      await until('the shaded token\'s hover', async () => {
+        await page.mouse.move(5, 500);
+        await page.locator('.monaco-editor .view-line span', { hasText: 'fib' }).first().hover();
+        const h = page.locator('.monaco-hover', { hasText: 'Layer Profiler' }).first();
+        return (await h.isVisible().catch(() => false)) || (await h.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) ? true : undefined;
+      }, 90_000);
+      await screenshot(page, shot);
+      await page.mouse.move(5, 500);
+    };
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'greet.py' }).first().dblclick();
+    await page.locator('.tabs-container .tab.active[aria-label*="greet.py"]').first().waitFor({ timeout: 15_000 });
+    await page.locator('.tabs-container .tab[aria-label*="fib.py"]').first().click();
+    await page.locator('.tabs-container .tab.active[aria-label*="fib.py"]').first().waitFor({ timeout: 15_000 });
+    await shadedHover('e2e-1c-hover-after-tab-switch');
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.locator('.activitybar [aria-label="Layer Profiler"]').first().waitFor({ state: 'attached', timeout: 60_000 });
+    await page.locator('.tabs-container .tab[aria-label*="fib.py"]').first().waitFor({ timeout: 30_000 });
+    // The restored editor needs focus before it shows hovers.
+    await page.locator('.monaco-editor .view-line', { hasText: 'print' }).first().waitFor({ state: 'visible', timeout: 90_000 });
+    await page.locator('.monaco-editor .view-line', { hasText: 'print' }).first().click();
+    await shadedHover('e2e-1d-hover-after-reload');
+
     // 2. Profile Folder as Dataset from the explorer's context menu, accepting the default names.
     for (const folder of ['cpp', 'python']) {
       await explorerContextMenu(page, folder, 'Profile Folder as Dataset');
@@ -94,7 +119,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
 
     // 3. Every layer chart shows one point per layer for each dataset.
     const frame = await findWebviewFrame(page, '#chart-absMean');
-    const expected = { 'selection: fib.py:1-6': o.numLayers, cpp: o.numLayers, python: o.numLayers };
+    const expected = { 'selection: fib.py:1-5': o.numLayers, cpp: o.numLayers, python: o.numLayers };
     for (const chart of ['chart-absMean', 'chart-mean', 'chart-absMeanSem', 'chart-variance']) {
       assert.deepEqual(await points(frame, chart), expected, chart);
     }

@@ -6,7 +6,7 @@ const STATE_LABEL: Record<ModelStatus['state'], string> = { idle: 'Not loaded', 
 
 export function modelLine(model: ModelStatus): HTMLElement {
   const facts = [model.dtype, model.numLayers !== undefined ? `${model.numLayers} layers` : undefined].filter((f): f is string => !!f);
-  const state = el('span', { class: `model-state model-state-${model.state}`, 'data-testid': 'model-state' }, STATE_LABEL[model.state] ?? model.state);
+  const state = el('span', { class: `model-state model-state-${model.state}`, 'data-testid': 'model-state' }, model.activity ?? STATE_LABEL[model.state] ?? model.state);
   return el(
     'div',
     { class: 'model', 'data-testid': 'model' },

@@ -99,7 +99,8 @@ export class PanelView implements View {
     keepFocus(this.header, () => this.header.replaceChildren(...this.headerContent(state, theme)));
     this.progressLine.update(state.progress);
     const hasResults = allDatasets(state).length > 0;
-    this.empty.hidden = hasResults || !!state.heatmap;
+    // A run in progress (the progress line says so) is no time to invite the user to start one.
+    this.empty.hidden = hasResults || !!state.heatmap || !!state.progress;
     for (const part of [...this.layers.map((l) => l.section), this.difference.section]) part.root.hidden = !hasResults;
     if (hasResults) {
       this.renderLayers(state, theme);

@@ -87,18 +87,39 @@ describe('Layer Profiler in VS Code', function () {
     const placed = entry.heatmap.profile.offsets!.filter(Boolean).length;
     assert.ok(placed >= tokens.length / 2, `${placed} of ${tokens.length} tokens placed in the text`);
     assert.equal(api.highlights.count, placed);
-    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# edited\n'));
+    assert.ok(api.highlights.isShownIn(editor));
+    // Switching tabs gives the document a new TextEditor when it is shown again: it is shaded too.
+    const other = await vscode.workspace.openTextDocument({ content: 'unrelated\n', language: 'plaintext' });
+    await vscode.window.showTextDocument(other, { preview: false });
+    await until('the other tab', () => vscode.window.activeTextEditor?.document === other);
+    const back = await vscode.window.showTextDocument(doc);
+    assert.notEqual(back, editor, 'a new editor instance');
+    await until('the shading in the new editor', () => api.highlights.isShownIn(back));
+    assert.equal(api.highlights.count, placed);
+    await back.edit((e) => e.insert(new vscode.Position(0, 0), '# edited\n'));
     assert.equal(api.highlights.count, 0);
+    assert.equal(api.highlights.isShownIn(back), false);
+  });
+
+  it('names a whole-line selection by the lines it covers', async () => {
+    const doc = await vscode.workspace.openTextDocument({ content: 'a = 1\nb = 2\nc = 3\nd = 4\n', language: 'python' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 0, 3, 0); // lines 2-3, as Shift+Down twice selects them
+    await vscode.commands.executeCommand('layerProfiler.profileSelection');
+    const names = api.store.get(modelKey(api.settings().model))!.results.datasets.map((d) => d.name);
+    assert.ok(names.some((n) => /^selection: .*:2-3$/.test(n)), names.join(', '));
   });
 
   it('shows the discovered layers in TransformerLens terms', async () => {
     await vscode.commands.executeCommand('layerProfiler.showLayers');
-    const doc = await until('the layers document', () => vscode.window.activeTextEditor?.document.isUntitled && vscode.window.activeTextEditor.document);
+    const doc = await until('the layers document', () => vscode.window.activeTextEditor?.document.uri.scheme === 'layer-profiler' && vscode.window.activeTextEditor.document);
+    assert.equal(doc.isUntitled, false, 'a virtual document, not an Untitled one');
+    assert.equal(doc.isDirty, false, 'nothing to save');
     const text = doc.getText();
     const layers = api.store.get(modelKey(api.settings().model))!.results.model.numLayers;
     for (let i = 0; i < layers; i++) assert.match(text, new RegExp(`blocks\\.${i}\\n\\s+resid_pre`));
     for (const name of ['attn_out', 'resid_mid', 'mlp_out', 'resid_post']) assert.ok(text.includes(name), name);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   it('exports the panel charts as PNG images', async () => {
@@ -119,6 +140,39 @@ describe('Layer Profiler in VS Code', function () {
     assert.ok(many, 'the partial dataset is kept');
     assert.equal(many.partial, true);
     assert.ok(many.texts > 0 && many.texts < 400, `texts ${many.texts}`);
+  });
+
+  it('an engine crash (kill -9) mid-run keeps the finished texts, marked partial, and says how many', async () => {
+    const run = vscode.commands.executeCommand('layerProfiler.profileFolder', vscode.Uri.file(path.join(work, 'many')), undefined, { name: 'crashed' });
+    // The dataset shows in the views while it is profiled.
+    await until('finished texts in the view state', () => (api.service.viewState().results?.datasets.find((d) => d.name === 'crashed')?.texts ?? 0) >= 2);
+    api.engine.killForTest();
+    await run;
+    const crashed = api.store.get(modelKey(api.settings().model))!.results.datasets.find((d) => d.name === 'crashed');
+    assert.ok(crashed, 'the finished texts are kept');
+    assert.equal(crashed.partial, true);
+    assert.ok(crashed.texts >= 2 && crashed.texts < 400, `texts ${crashed.texts}`);
+    assert.equal(crashed.records.length, crashed.texts);
+    const said = await until('the error in the log', () => api.notifier.lines().find((l) => /stopped unexpectedly.*finished before that are kept in 'crashed', marked partial/.test(l)));
+    assert.match(said, new RegExp(`The ${crashed.texts} files finished`));
+  });
+
+  it('Choose Model checks a picked folder, says what is missing, and stores a good one where asked', async () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'lp-not-a-model-'));
+    writeFileSync(path.join(empty, 'config.json'), '{}');
+    const config = () => vscode.workspace.getConfiguration('layerProfiler');
+    const bad = (await vscode.commands.executeCommand('layerProfiler.chooseModel', { folder: empty, target: 'user' })) as { saved: boolean; problem?: string };
+    assert.equal(bad.saved, false);
+    assert.match(bad.problem ?? '', /has no tokenizer\.json, tokenizer_config\.json or an ONNX file/);
+    assert.equal(config().inspect('localModelPath')?.globalValue, modelDir, 'a bad folder changes nothing');
+    const good = (await vscode.commands.executeCommand('layerProfiler.chooseModel', { folder: modelDir, target: 'workspace' })) as { saved: boolean; message?: string };
+    try {
+      assert.equal(good.saved, true);
+      assert.match(good.message ?? '', /in this workspace's settings \(\.vscode\/settings\.json\)/);
+      assert.equal(config().inspect('localModelPath')?.workspaceValue, modelDir);
+    } finally {
+      for (const key of ['localModelPath', 'dtype']) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('downloads a Hub model into the configured cache, then profiles with it', async () => {
