@@ -12,6 +12,7 @@ import { ViewHub } from './viewHub';
 import type { ViewMessage } from '../shared/protocol';
 import { ChartExporter } from './chartExporter';
 import { EditorHighlights } from './editorHighlights';
+import { keepSelection, openText } from './viewActions';
 
 /** What tests reach through `extension.exports`. */
 export interface LayerProfilerApi {
@@ -78,8 +79,14 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
         await store.remove(key, m.name);
         break;
       case 'setComparison':
-        await store.setComparison(key, m.a, m.b);
+        await store.setComparison(key, m.request);
         break;
+      case 'keepSelection':
+        if (!(await keepSelection(store, key))) return;
+        break;
+      case 'openText':
+        await openText(store, key, m.dataset, m.path);
+        return;
       case 'chartImage':
         await exporter.receive(m.chart, m.dataUrl, from);
         return;

@@ -9,6 +9,7 @@ import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSe
 import type { OpenedModel } from '../shared/engineProtocol';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
+import { ComparisonCache } from './comparisonState';
 import type { ResultsStore } from './resultsStore';
 import { describeSpec, modelKey, type Settings } from './settings';
 
@@ -34,6 +35,7 @@ export class ProfileService {
   private status: ModelStatus;
   private progress: RunProgress | undefined;
   private current: AbortController | undefined;
+  private readonly comparisons = new ComparisonCache();
 
   constructor(
     private readonly engine: EngineClient,
@@ -72,7 +74,17 @@ export class ProfileService {
     return {
       version: PROTOCOL_VERSION,
       model: this.status,
-      ...(entry ? { results: entry.results, hidden: entry.hidden, heatmap: entry.heatmap, comparison: entry.comparison } : { hidden: [] }),
+      ...(entry
+        ? {
+            results: entry.results,
+            hidden: entry.hidden,
+            heatmap: entry.heatmap,
+            comparison: entry.comparison,
+            colors: entry.colors,
+            selection: entry.selection,
+            ...this.comparisons.get(entry.results, entry.hidden, entry.comparison),
+          }
+        : { hidden: [] }),
       ...(this.progress ? { progress: this.progress } : {}),
     };
   }
@@ -160,7 +172,7 @@ export class ProfileService {
     });
   }
 
-  /** Profiles an editor selection: a one-text dataset plus its token × layer heatmap. */
+  /** Profiles an editor selection into the selection slot (replacing the last one unless kept), plus its token × layer heatmap. */
   async profileText(label: string, text: string): Promise<DatasetResult> {
     const s = this.settings();
     return this.exclusive(async (signal) => {
@@ -170,7 +182,7 @@ export class ProfileService {
       );
       const key = modelKey(s.model);
       const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
-      await this.store.putDataset(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
+      await this.store.putSelection(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
       const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
       return dataset;
