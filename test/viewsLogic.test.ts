@@ -320,3 +320,12 @@ describe('views: the selection slot and stored choices', () => {
     assert.deepEqual(parseViewMessage({ type: 'keepSelection' }), { type: 'keepSelection' });
   });
 });
+
+describe('views: findings export', () => {
+  it('the Markdown names the comparison the panel shows', async () => {
+    const { findingsMarkdownFor } = await import('../src/extension/comparisonState');
+    const md = findingsMarkdownFor(results([A, C]), [], { choice: { kind: 'pair', a: 'C', b: 'A' }, metric: 'absMean' });
+    assert.match(md, /^# Findings: org\/model/);
+    assert.match(md, /## C vs A/);
+  });
+});

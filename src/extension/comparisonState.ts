@@ -3,7 +3,7 @@
  * webview bundle carries no t distribution): the user's request resolved against the visible
  * datasets, Welch tests per layer with the correction across layers, and the plain-words findings.
  */
-import { COMPARE_SCHEMA, CompareError, compareResults, DEFAULT_ALPHA, DEFAULT_CORRECTION, findings, metricsIn, type CompareResults, type Findings, type Selection } from '../core/compare';
+import { COMPARE_SCHEMA, CompareError, compareResults, DEFAULT_ALPHA, DEFAULT_CORRECTION, findings, findingsMarkdown, metricsIn, type CompareResults, type Findings, type Selection } from '../core/compare';
 import type { ProfileResults } from '../core/results';
 import { COMPARISON_METRICS, type ComparisonMetric, type ComparisonRequest, type ComparisonView } from '../shared/protocol';
 
@@ -34,8 +34,23 @@ export function resolveRequest(names: readonly string[], metrics: readonly Compa
   return { choice: { kind: 'pair', a: a!, b: b! }, metric };
 }
 
+/** The panel's findings as Markdown (Export Results…): the same visible datasets and comparison. */
+export function findingsMarkdownFor(results: ProfileResults, hidden: readonly string[], wanted: ComparisonRequest | undefined): string {
+  const { visible, compared } = compute(results, hidden, wanted);
+  return findingsMarkdown(visible, compared);
+}
+
 export function comparisonState(results: ProfileResults | undefined, hidden: readonly string[], wanted: ComparisonRequest | undefined): ComparisonState {
   if (!results) return {};
+  const { visible, request, metrics, compared, reason } = compute(results, hidden, wanted);
+  const comparison = request && compared.comparisons[0];
+  const compare: ComparisonView | { reason: string } = comparison
+    ? jsonSafe({ request, metrics, a: comparison.a, b: comparison.b, ...(comparison.pooled ? { pooled: comparison.pooled } : {}), correction: compared.correction, alpha: compared.alpha, layers: comparison.layers })
+    : { reason: reason ?? 'Nothing to compare.' };
+  return { compare, ...(visible.datasets.length > 0 ? { findings: findings(visible, compared) } : {}) };
+}
+
+function compute(results: ProfileResults, hidden: readonly string[], wanted: ComparisonRequest | undefined) {
   const visible = visibleResults(results, hidden);
   const names = visible.datasets.map((d) => d.name);
   const present = new Set(metricsIn(visible));
@@ -52,13 +67,9 @@ export function comparisonState(results: ProfileResults | undefined, hidden: rea
       reason = err.message;
     }
   }
-  const comparison = compared?.comparisons[0];
-  const compare: ComparisonView | { reason: string } =
-    comparison && request
-      ? jsonSafe({ request, metrics, a: comparison.a, b: comparison.b, ...(comparison.pooled ? { pooled: comparison.pooled } : {}), correction: compared!.correction, alpha: compared!.alpha, layers: comparison.layers })
-      : { reason: reason ?? 'Nothing to compare.' };
-  const base: CompareResults = compared ?? { schema: COMPARE_SCHEMA, model: results.model, metric: request?.metric ?? 'absMean', correction: DEFAULT_CORRECTION, alpha: DEFAULT_ALPHA, comparisons: [] };
-  return { compare, ...(visible.datasets.length > 0 ? { findings: findings(visible, base) } : {}) };
+  // With nothing to compare, the findings still describe each dataset.
+  const none: CompareResults = { schema: COMPARE_SCHEMA, model: results.model, metric: request?.metric ?? 'absMean', correction: DEFAULT_CORRECTION, alpha: DEFAULT_ALPHA, comparisons: [] };
+  return { visible, request, metrics, compared: compared ?? none, reason };
 }
 
 function selectionOf(request: ComparisonRequest): Selection {

@@ -11,7 +11,7 @@ export function formatValue(v: number | undefined): string {
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
   const abs = Math.abs(v);
   const text = abs >= 1e4 || abs < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(4)));
-  return text.replace('-', '−');
+  return text.replace(/-/g, '−');
 }
 
 export interface TableModel {

@@ -31,7 +31,7 @@ export function legend(theme: Theme, compact = false): NonNullable<ChartOptions[
   return {
     position: compact ? 'bottom' : 'top',
     align: 'start',
-    labels: { color: theme.foreground, font: fontOf(theme, compact ? 11 : 12), usePointStyle: true, pointStyle: 'circle', boxWidth: 8, boxHeight: 8, padding: compact ? 8 : 14 },
+    labels: { color: theme.foreground, font: fontOf(theme, compact ? 11 : 12), usePointStyle: true, boxWidth: 8, boxHeight: 8, padding: compact ? 8 : 14 },
   } as NonNullable<ChartOptions['plugins']>['legend'];
 }
 

@@ -55,6 +55,8 @@ export class LayerChartView extends ThemedChart {
     this.canvas.setAttribute('aria-label', describeLayerChart(data, this.options.yTitle));
     const config = this.config(data, theme);
     this.draw(config, theme);
+    const y = this.axisRange('y');
+    if (y) (this.canvas.dataset.yMin = String(y.min)), (this.canvas.dataset.yMax = String(y.max));
   }
 
   private yAxis(data: LayerChartData, theme: Theme) {

@@ -36,6 +36,12 @@ export abstract class ThemedChart implements ChartHandle {
     this.chart.update('none');
   }
 
+  /** Where an axis starts and ends as drawn, for tests (data-y-min / data-y-max on the canvas). */
+  protected axisRange(id: string): { min: number; max: number } | undefined {
+    const scale = this.chart?.scales[id];
+    return scale ? { min: scale.min, max: scale.max } : undefined;
+  }
+
   /** Redraws the chart at 2× for the image, then as it was on screen. */
   toPng(caption?: ExportCaption): string | undefined {
     const chart = this.chart;
