@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { comparisonState, resolveRequest, visibleResults } from '../src/extension/comparisonState';
 import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { RESULTS_SCHEMA, type DatasetResult, type LayerSummary, type ProfileResults, type Summary, type TextRecord } from '../src/core/results';
-import { attentionShareChart, blockInfluenceChart, colorIndexOf, isEmptyChart, layerChart, visibleDatasets, yRange } from '../src/shared/chartData';
+import { attentionShareChart, blockInfluenceChart, colorIndexOf, isEmptyChart, layerChart, niceStep, visibleDatasets, yRange } from '../src/shared/chartData';
 import { comparisonChart, comparisonLabel, pickPair } from '../src/shared/comparisonData';
 import { comparisonTable, comparisonTooltip, formatP } from '../src/shared/comparisonText';
 import { drillDown, shortPath } from '../src/shared/drillDown';
@@ -183,12 +183,17 @@ describe('views: new per-layer charts', () => {
 
   it('y axes zoom to the data and its error bars, or stretch to zero', () => {
     const data = layerChart(viewState(results([C])), 'absMean', 'std');
-    // values ± std: 0.02..0.08, 0.29..0.35, −0.1..0.5 → span −0.1..0.5, 5% padding = 0.03
+    // values ± std: 0.02..0.08, 0.29..0.35, −0.1..0.5 → span −0.1..0.5; 0.6 / 8 = 0.075 → step 0.1
     const fit = yRange(data, false)!;
-    close(fit.min, -0.13);
-    close(fit.max, 0.53);
+    close(fit.min, -0.1);
+    close(fit.max, 0.5);
+    // 9.9..11.1: 1.2 / 8 = 0.15 → step 0.2 → 9.8..11.2
     const tight = yRange(layerChart(viewState(results([ds('T', [S(10, 0.1, 3), S(11, 0.1, 3)])])), 'absMean', 'std'), false)!;
-    assert.ok(tight.min > 9 && tight.max < 12, 'zoomed to 9.9..11.1');
+    close(tight.min, 9.8);
+    close(tight.max, 11.2);
+    assert.equal(niceStep(0.075), 0.1);
+    assert.equal(niceStep(0.15), 0.2);
+    assert.equal(niceStep(3), 5);
     assert.equal(yRange(layerChart(viewState(results([ds('T', [S(10, 0.1, 3)])])), 'absMean', 'std'), true)!.min, 0);
     assert.equal(yRange({ layers: [], series: [] }, false), undefined);
   });

@@ -85,8 +85,9 @@ export function layerChart(state: ViewState, stat: LayerStat, error: ErrorKind):
 }
 
 /**
- * The y range that fits the data and its error bars, with a little room; `fromZero` stretches it
- * to include 0. Undefined when there is nothing finite to fit.
+ * The y range that fits the data and its error bars, widened to round numbers (so the axis's
+ * first and last ticks read cleanly); `fromZero` stretches it to include 0. Undefined when there
+ * is nothing finite to fit.
  */
 export function yRange(data: LayerChartData, fromZero: boolean): { min: number; max: number } | undefined {
   let lo = Infinity;
@@ -101,8 +102,19 @@ export function yRange(data: LayerChartData, fromZero: boolean): { min: number; 
   }
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
   if (fromZero) (lo = Math.min(0, lo)), (hi = Math.max(0, hi));
-  const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(hi) * 0.05 || 1;
-  return { min: fromZero && lo === 0 ? 0 : lo - pad, max: fromZero && hi === 0 ? 0 : hi + pad };
+  if (hi === lo) {
+    const pad = Math.abs(hi) * 0.05 || 1;
+    return { min: lo - pad, max: hi + pad };
+  }
+  const step = niceStep((hi - lo) / 8);
+  return { min: Math.floor(lo / step) * step, max: Math.ceil(hi / step) * step };
+}
+
+/** The smallest of 1, 2 or 5 × 10^k that is at least `raw`. */
+export function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / power;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
 }
 
 /** Variance across texts of the per-text absolute mean, per layer and dataset (no error bars). */

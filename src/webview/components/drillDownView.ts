@@ -40,7 +40,7 @@ function list(title: string, texts: DrillText[], dataset: string, host: Host): H
       ...texts.map((t) => {
         const value = el('span', { class: 'drill-value' }, formatValue(t.value));
         const name = t.opens ? textLink(t, dataset, host) : el('span', { class: 'drill-label', title: t.path }, t.path);
-        return el('li', {}, value, name, el('span', { class: 'dataset-meta' }, ` · ${t.tokens} tokens`));
+        return el('li', {}, value, el('span', { class: 'drill-text' }, name, el('span', { class: 'dataset-meta' }, ` · ${t.tokens} tokens`)));
       }),
     ),
   );
