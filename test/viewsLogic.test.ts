@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { comparisonState, resolveRequest, visibleResults } from '../src/extension/comparisonState';
 import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { RESULTS_SCHEMA, type DatasetResult, type LayerSummary, type ProfileResults, type Summary, type TextRecord } from '../src/core/results';
-import { attentionShareChart, blockInfluenceChart, colorIndexOf, isEmptyChart, layerChart, niceStep, visibleDatasets, yRange } from '../src/shared/chartData';
+import { attentionShareChart, blockInfluenceChart, colorIndexOf, isEmptyChart, layerChart, niceStep, relativeSemChart, visibleDatasets, yRange } from '../src/shared/chartData';
 import { comparisonChart, comparisonLabel, pickPair } from '../src/shared/comparisonData';
 import { comparisonTable, comparisonTooltip, formatP } from '../src/shared/comparisonText';
 import { drillDown, shortPath } from '../src/shared/drillDown';
@@ -160,6 +160,13 @@ describe('views: new per-layer charts', () => {
       { kind: 'mlp', mean: S(0, 0, 3), absMean: S([0.1, 0.3][i], 0.01, 3), l2: S(1, 0, 3) },
     ],
   }));
+
+  it('the standard error as a percentage of the mean, missing for one text', () => {
+    const [a, b] = relativeSemChart(viewState(results([A, B]))).series;
+    // A: SE = std/2 = 0.01, 0.03, 0.05 over means 0.1, 0.3, 0.5 → 10% at every layer
+    a.points.forEach((p, i) => close(p.value, 10, 1e-9, `A layer ${i}`));
+    assert.ok(b.points.every((p) => Number.isNaN(p.value)));
+  });
 
   it('Block Influence is 1 − cosine with the cosine’s spread', () => {
     const [s] = blockInfluenceChart(viewState(results([withMetrics]))).series;

@@ -122,6 +122,18 @@ export function varianceChart(state: ViewState): LayerChartData {
   return buildLayerChart(state, (s) => ({ value: variance(s) ?? Number.NaN, error: undefined }), (l) => l.absMean);
 }
 
+/**
+ * How sure each layer's average is: the standard error of the mean as a percentage of the mean,
+ * 100 · (std / √n) / |mean|. Error bars of ± one SE are a few percent of the value and vanish at
+ * the scale of the profile; this puts the uncertainty itself on the axis. NaN for n < 2 or a zero mean.
+ */
+export function relativeSemChart(state: ViewState, stat: LayerStat = 'absMean'): LayerChartData {
+  return buildLayerChart(state, (s) => {
+    const se = stdOfMean(s);
+    return { value: se !== undefined && s.mean !== 0 ? (100 * se) / Math.abs(s.mean) : Number.NaN, error: undefined };
+  }, stat);
+}
+
 /** ShortGPT's Block Influence, 1 − cosine(resid_pre, resid_post), ± the std of the per-text cosine (the same spread). */
 export function blockInfluenceChart(state: ViewState): LayerChartData {
   return buildLayerChart(state, (s) => ({ value: 1 - s.mean, error: typeof s.std === 'number' ? s.std : undefined }), (l) => l.cosine);

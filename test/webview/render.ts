@@ -204,6 +204,8 @@ async function panel(browser: Browser, origin: string): Promise<void> {
   check((await p.evaluate<string>('JSON.stringify(window.__posted[0])')) === '{"type":"ready"}', 'posts ready first');
   await p.screenshot({ path: join(shotDir, 'webview-panel-dark.png'), fullPage: true });
 
+  for (const id of ['absMeanSem', 'attentionShare', 'blockInfluence']) await p.screenshot({ path: join(shotDir, `webview-chart-${id}-dark.png`), clip: await clip(p, `#section-${id}`), fullPage: true });
+
   // Comparison table: t, df, p, q and g per layer.
   await p.click('#toggle-table-difference');
   await p.waitForSelector('#table-difference');

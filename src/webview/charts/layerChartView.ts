@@ -16,12 +16,8 @@ export interface LayerChartOptions {
   yTitle: string;
   /** Word for the error bars in tooltips ('std', 'SE'); none draws a plain line chart. */
   errorName?: string;
-  /**
-   * How the y axis is scaled: `data` fits the data (the panel's "Start y axes at zero" stretches
-   * it to 0), `log` is logarithmic (so error bars read as relative uncertainty at every layer;
-   * falls back to `data` when a value is not positive), `share` is fixed 0–100%.
-   */
-  scale?: 'data' | 'log' | 'share';
+  /** How the y axis is scaled: `data` fits the data (the panel's "Start y axes at zero" stretches it to 0), `share` is fixed 0–100%. */
+  scale?: 'data' | 'share';
   /** Start the y axis at zero, for the side view's glance chart. */
   fromZero?: boolean;
   /** Narrow side-view style: smaller fonts, legend below, no axis titles. */
@@ -63,10 +59,6 @@ export class LayerChartView extends ThemedChart {
     const { compact, yTitle, scale } = this.options;
     const title = compact ? undefined : yTitle;
     if (scale === 'share') return axis(theme, title, { min: 0, max: 1, ticks: { color: theme.muted, font: fontOf(theme, 11), callback: (v: number | string) => `${Math.round(Number(v) * 100)}%` } });
-    const range = yRange(data, false);
-    if (scale === 'log' && range && data.series.every((s) => s.points.every((p) => !Number.isFinite(p.value) || p.value - (p.error ?? 0) > 0))) {
-      return axis(theme, `${title ?? ''} (log scale)`, { type: 'logarithmic', ticks: { color: theme.muted, font: fontOf(theme, 11), callback: (v: number | string) => formatValue(Number(v)) } });
-    }
     const fitted = yRange(data, this.fromZero);
     return axis(theme, title, fitted ? { min: fitted.min, max: fitted.max } : {});
   }

@@ -3,7 +3,7 @@
  * error-bar controllers. Animations are off: snapshots arrive often during a run, and UI tests
  * screenshot charts that must be final the moment they are drawn.
  */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LogarithmicScale, LineElement, PointElement, Tooltip, type Plugin } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type Plugin } from 'chart.js';
 import { BarWithErrorBar, BarWithErrorBarsController, LineWithErrorBarsController, PointWithErrorBar } from 'chartjs-chart-error-bars';
 
 let registered = false;
@@ -11,7 +11,7 @@ let registered = false;
 export function setupCharts(): void {
   if (registered) return;
   registered = true;
-  Chart.register(LineController, LineElement, PointElement, BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, Legend, Tooltip, LineWithErrorBarsController, PointWithErrorBar, BarWithErrorBarsController, BarWithErrorBar);
+  Chart.register(LineController, LineElement, PointElement, BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip, LineWithErrorBarsController, PointWithErrorBar, BarWithErrorBarsController, BarWithErrorBar);
   Chart.defaults.animation = false;
   Chart.defaults.responsive = true;
   Chart.defaults.maintainAspectRatio = false;

@@ -1,5 +1,5 @@
 /** The per-layer questions of the panel: each chart's data, words, table and drill-down metric in one place. */
-import { attentionShareChart, blockInfluenceChart, layerChart, varianceChart, type LayerChartData } from '../../shared/chartData';
+import { attentionShareChart, blockInfluenceChart, layerChart, relativeSemChart, varianceChart, type LayerChartData } from '../../shared/chartData';
 import type { DrillMetricId } from '../../shared/drillDown';
 import type { ViewState } from '../../shared/protocol';
 import type { LayerChartOptions } from '../charts/layerChartView';
@@ -42,10 +42,10 @@ export const LAYER_SECTIONS: readonly LayerSectionSpec[] = [
   {
     id: 'absMeanSem',
     title: 'How sure are we of each layer’s average?',
-    explanation: 'The absolute mean with ± the standard error of the mean (std / √n), on a log scale so a bar’s length shows the relative uncertainty at every layer, large or small. Whether two datasets really differ is tested in the comparison below, not by whether bars overlap.',
-    chart: { yTitle: 'absolute mean of layer delta', errorName: 'SE', scale: 'log' },
-    data: (s) => layerChart(s, 'absMean', 'sem'),
-    table: { caption: 'Absolute mean of the layer delta per layer, ± standard error of the mean', value: 'abs mean', error: 'standard error' },
+    explanation: `The standard error of each layer’s mean |Δ| as a percentage of it, std / √n / mean: at 5% the average is known to about ± 5% (± 10% for a 95% interval). Lower is surer, and it shrinks as texts are added (√n). Whether two datasets really differ is tested in the comparison below. ${CLICK}`,
+    chart: { yTitle: 'standard error, % of the mean' },
+    data: (s) => relativeSemChart(s),
+    table: { caption: 'Standard error of the mean of the absolute mean of the layer delta, as a percentage of it, per layer', value: 'SE, % of mean' },
     drill: 'absMean',
   },
   {
