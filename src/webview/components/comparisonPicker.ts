@@ -21,6 +21,7 @@ export class ComparisonPicker {
   private readonly minus = el('span', { class: 'comparison-minus', 'aria-hidden': 'true' }, '−');
   private optionsKey = '';
   private request: ComparisonRequest | undefined;
+  private names: string[] = [];
 
   constructor(private readonly host: Host) {
     this.mode = this.select('mode', 'Compare', () => this.onMode());
@@ -51,7 +52,7 @@ export class ComparisonPicker {
     const mode = this.mode.value as Mode;
     if (!r || mode === r.choice.kind) return;
     const a = r.choice.kind === 'pair' ? r.choice.a : r.choice.name;
-    const names = this.names();
+    const names = this.names;
     const choice: ComparisonChoice = mode === 'vsRest' ? { kind: 'vsRest', name: a } : { kind: 'pair', a, b: names.find((n) => n !== a) ?? a };
     this.send({ ...r, choice });
   }
@@ -81,12 +82,9 @@ export class ComparisonPicker {
     this.host.post({ type: 'setComparison', request });
   }
 
-  private names(): string[] {
-    return [...this.a.querySelectorAll('vscode-option')].map((o) => o.getAttribute('value') ?? '');
-  }
-
   update(names: string[], view: ComparisonView | undefined): void {
     this.request = view?.request;
+    this.names = names;
     this.root.hidden = names.length < 2;
     if (!view) return;
     const key = JSON.stringify([names, view.metrics]);

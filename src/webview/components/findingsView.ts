@@ -5,6 +5,13 @@
 import type { Findings } from '../../core/compare/findings';
 import { el } from '../dom';
 
+/** Findings arrive in a snapshot: check their shape before drawing them. */
+export function isFindings(v: unknown): v is Findings {
+  if (typeof v !== 'object' || v === null) return false;
+  const f = v as Record<string, unknown>;
+  return typeof f.method === 'string' && Array.isArray(f.sections) && f.sections.every((s: unknown) => typeof s === 'object' && s !== null && typeof (s as { heading?: unknown }).heading === 'string' && Array.isArray((s as { lines?: unknown }).lines) && (s as { lines: unknown[] }).lines.every((l) => typeof l === 'string'));
+}
+
 export function findingsView(f: Findings): HTMLElement {
   const body: HTMLElement[] = [el('p', { class: 'findings-method' }, ...inline(f.method))];
   for (const s of f.sections) {

@@ -17,7 +17,7 @@ import { ComparisonPicker } from '../components/comparisonPicker';
 import { datasetList } from '../components/datasetList';
 import { drillDownView } from '../components/drillDownView';
 import { emptyState } from '../components/emptyState';
-import { findingsView } from '../components/findingsView';
+import { findingsView, isFindings } from '../components/findingsView';
 import { modelLine } from '../components/modelLine';
 import { ProgressLine } from '../components/progressLine';
 import { button, el, keepFocus } from '../dom';
@@ -133,7 +133,7 @@ export class PanelView implements View {
     this.empty.hidden = hasResults || !!state.heatmap;
     for (const part of [...this.layers.map((l) => l.section), this.difference.section]) part.root.hidden = !hasResults;
     this.toolbar.hidden = !hasResults;
-    this.findings.hidden = !hasResults || !state.findings;
+    this.findings.hidden = !hasResults || !isFindings(state.findings);
     if (hasResults) {
       this.renderFindings(state);
       this.renderLayers(state, theme);
@@ -155,11 +155,12 @@ export class PanelView implements View {
   }
 
   private renderFindings(state: ViewState): void {
-    if (!state.findings) return;
-    const key = JSON.stringify(state.findings);
+    const findings = state.findings;
+    if (!isFindings(findings)) return;
+    const key = JSON.stringify(findings);
     if (this.findings.dataset.key === key) return;
     this.findings.dataset.key = key;
-    keepFocus(this.findings, () => this.findings.replaceChildren(el('summary', {}, el('h2', {}, 'Findings')), findingsView(state.findings!)));
+    keepFocus(this.findings, () => this.findings.replaceChildren(el('summary', {}, el('h2', {}, 'Findings')), findingsView(findings)));
   }
 
   private renderLayers(state: ViewState, theme: Theme): void {
