@@ -4,21 +4,17 @@
 import assert from 'node:assert/strict';
 import { RESULTS_SCHEMA, type DatasetResult, type Summary } from '../src/core/results';
 import {
-  differenceChart,
-  differenceRows,
   displayToken,
   heatmapGrid,
   heatPosition,
   layerChart,
-  pickComparison,
   pointCounts,
-  resolveComparison,
   stdOfMean,
   variance,
   varianceChart,
   visibleDatasets,
 } from '../src/shared/chartData';
-import { describeLayerChart, differenceTable, formatValue, layerTable } from '../src/shared/chartText';
+import { describeLayerChart, formatValue, layerTable } from '../src/shared/chartText';
 import { PROTOCOL_VERSION, type ViewState } from '../src/shared/protocol';
 
 const S = (mean: number, std: number | null, n: number): Summary => ({ mean, std, n });
@@ -129,78 +125,6 @@ describe('chartData: per-layer charts', () => {
     const s = data.series[1].points;
     assert.equal(s[0].value, 1);
     assert.ok(Number.isNaN(s[1].value) && Number.isNaN(s[2].value));
-  });
-});
-
-describe('chartData: difference of two datasets', () => {
-  it('diff, standard error and ranking by |diff| / se', () => {
-    const rows = differenceRows(A, C);
-    // layer 0: 0.1 − 0.05 = 0.05, se = √(0.02²/4 + 0.03²/9) = √0.0002 = 0.0141421, z = 3.5355
-    // layer 1: 0.3 − 0.32 = −0.02, se = √(0.06²/4 + 0.03²/9) = √0.001 = 0.0316228, z = −0.6325
-    // layer 2: 0.5 − 0.2 = 0.3, se = √(0.1²/4 + 0.3²/9) = √0.0125 = 0.1118034, z = 2.6833
-    // Ranked by |z|: 0, 2, 1 (by |diff| alone it would be 2, 0, 1).
-    assert.deepEqual(rows.map((r) => r.layer), [0, 2, 1]);
-    const [r0, r2, r1] = rows;
-    close(r0.diff, 0.05, 'diff 0');
-    close(r0.se, 0.0141421356, 'se 0');
-    close(r0.z, 3.5355339059, 'z 0');
-    close(r1.diff, -0.02, 'diff 1');
-    close(r1.se, 0.0316227766, 'se 1');
-    close(r1.z, -0.632455532, 'z 1');
-    close(r2.diff, 0.3, 'diff 2');
-    close(r2.se, 0.1118033989, 'se 2');
-    close(r2.z, 2.683281573, 'z 2');
-  });
-
-  it('a dataset of one text has no standard error; its layers rank by |diff|', () => {
-    const rows = differenceRows(A, B);
-    // diffs: −0.1, 0.05, −0.2
-    assert.deepEqual(rows.map((r) => r.layer), [2, 0, 1]);
-    assert.ok(rows.every((r) => r.se === undefined && r.z === undefined));
-  });
-
-  it('zero standard error (identical texts) gives no z but keeps the row', () => {
-    const flat = ds('flat', [S(1, 0, 3)]);
-    const rows = differenceRows(flat, ds('flat2', [S(0.5, 0, 3)]));
-    assert.equal(rows.length, 1);
-    assert.equal(rows[0].se, 0);
-    assert.equal(rows[0].z, undefined);
-  });
-
-  it('defaults to the first two visible datasets', () => {
-    assert.deepEqual(resolveComparison(state([A, B, C])), { a: 'A', b: 'B' });
-    assert.deepEqual(resolveComparison(state([A, B, C], { hidden: ['A'] })), { a: 'B', b: 'C' });
-  });
-
-  it('keeps a valid choice and repairs one naming missing or hidden datasets', () => {
-    assert.deepEqual(resolveComparison(state([A, B, C], { comparison: { a: 'C', b: 'A' } })), { a: 'C', b: 'A' });
-    assert.deepEqual(resolveComparison(state([A, B, C], { comparison: { a: 'gone', b: 'C' } })), { a: 'A', b: 'C' });
-    assert.deepEqual(resolveComparison(state([A, B, C], { comparison: { a: 'C', b: 'B' }, hidden: ['B'] })), { a: 'C', b: 'A' });
-    assert.deepEqual(resolveComparison(state([A, B], { comparison: { a: 'B', b: 'B' } })), { a: 'B', b: 'A' });
-  });
-
-  it('needs two visible datasets', () => {
-    assert.equal(resolveComparison(state([A])), undefined);
-    assert.equal(resolveComparison(state([A, B], { hidden: ['B'] })), undefined);
-    assert.equal(resolveComparison(state([])), undefined);
-    const none = differenceChart(state([A]));
-    assert.equal(none.pair, undefined);
-    assert.ok('reason' in none && none.reason.length > 0);
-  });
-
-  it('the difference chart follows the resolved pair', () => {
-    const d = differenceChart(state([A, B, C], { comparison: { a: 'A', b: 'C' } }));
-    assert.ok(d.pair);
-    assert.deepEqual(d.pair, { a: 'A', b: 'C' });
-    assert.deepEqual(d.rows.map((r) => r.layer), [0, 2, 1]);
-    const table = differenceTable(d.pair, d.rows);
-    assert.deepEqual(table.rows[0], ['layer 0', '0.05', '0.01414', '3.536']);
-  });
-
-  it('picking the other side’s dataset swaps the pair', () => {
-    assert.deepEqual(pickComparison({ a: 'A', b: 'B' }, 'a', 'C'), { a: 'C', b: 'B' });
-    assert.deepEqual(pickComparison({ a: 'A', b: 'B' }, 'a', 'B'), { a: 'B', b: 'A' });
-    assert.deepEqual(pickComparison({ a: 'A', b: 'B' }, 'b', 'A'), { a: 'B', b: 'A' });
   });
 });
 

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { toCsv, toJson } from '../core/results/build';
+import { findingsMarkdownFor } from './comparisonState';
 import { formatInspect } from '../cli/format';
 import type { HostCommand } from '../shared/protocol';
 import { CancelledError, EngineError } from './engineClient';
@@ -156,8 +157,9 @@ async function exportResults(ctx: CommandContext): Promise<void> {
   }
   const pick = await vscode.window.showQuickPick(
     [
-      { label: 'JSON', description: 'all statistics (layer-profiler/profile@1)', format: 'json' as const },
+      { label: 'JSON', description: 'all statistics and per-text records (layer-profiler/profile@2)', format: 'json' as const },
       { label: 'CSV', description: 'one row per dataset and layer', format: 'csv' as const },
+      { label: 'Findings (Markdown)', description: 'the panel’s findings in plain words, for its comparison', format: 'md' as const },
       { label: 'Charts as PNG', description: 'every chart of the results panel', format: 'png' as const },
     ],
     { title: 'Export results' },
@@ -171,9 +173,10 @@ async function exportResults(ctx: CommandContext): Promise<void> {
     void vscode.window.showInformationMessage(`Layer Profiler: saved ${count} chart images to ${folder[0].fsPath}.`);
     return;
   }
-  const target = await vscode.window.showSaveDialog({ defaultUri: base && vscode.Uri.joinPath(base, `layer-profile.${pick.format}`), filters: pick.format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } });
+  const filters: Record<string, string[]> = { json: { JSON: ['json'] }, csv: { CSV: ['csv'] }, md: { Markdown: ['md'] } }[pick.format];
+  const target = await vscode.window.showSaveDialog({ defaultUri: base && vscode.Uri.joinPath(base, pick.format === 'md' ? 'layer-profile-findings.md' : `layer-profile.${pick.format}`), filters });
   if (!target) return;
-  const content = pick.format === 'json' ? toJson(entry.results) : toCsv(entry.results);
+  const content = pick.format === 'json' ? toJson(entry.results) : pick.format === 'csv' ? toCsv(entry.results) : findingsMarkdownFor(entry.results, entry.hidden, entry.comparison);
   await vscode.workspace.fs.writeFile(target, Buffer.from(content, 'utf8'));
   void vscode.window.showInformationMessage(`Layer Profiler: results written to ${target.fsPath}.`);
 }

@@ -14,6 +14,7 @@ import { ChartExporter } from './chartExporter';
 import { EditorHighlights } from './editorHighlights';
 import { LayersDocuments } from './layersDocument';
 import { Notifier } from './notifier';
+import { keepSelection, openText } from './viewActions';
 
 /** What tests reach through `extension.exports`. */
 export interface LayerProfilerApi {
@@ -92,8 +93,14 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
         await store.remove(key, m.name);
         break;
       case 'setComparison':
-        await store.setComparison(key, m.a, m.b);
+        await store.setComparison(key, m.request);
         break;
+      case 'keepSelection':
+        if (!(await keepSelection(store, key))) return;
+        break;
+      case 'openText':
+        await openText(store, key, m.dataset, m.path);
+        return;
       case 'chartImage':
         await exporter.receive(m.chart, m.dataUrl, from);
         return;

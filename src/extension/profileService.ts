@@ -10,6 +10,7 @@ import { datasetFromRecords } from '../core/stats/fromRecords';
 import type { OpenedModel } from '../shared/engineProtocol';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
+import { ComparisonCache } from './comparisonState';
 import { describeIdleModel } from './modelCatalog';
 import type { ResultsStore } from './resultsStore';
 import { describeSpec, modelKey, type Settings } from './settings';
@@ -62,6 +63,7 @@ export class ProfileService {
   private progress: RunProgress | undefined;
   private current: AbortController | undefined;
   private live: LiveRun | undefined;
+  private readonly comparisons = new ComparisonCache();
 
   constructor(
     private readonly engine: EngineClient,
@@ -110,7 +112,8 @@ export class ProfileService {
       model: this.progress && this.status.state !== 'loading' ? { ...this.status, activity: 'Profiling…' } : this.status,
       ...(results ? { results } : {}),
       hidden: entry?.hidden ?? [],
-      ...(entry ? { heatmap: entry.heatmap, comparison: entry.comparison } : {}),
+      ...(entry ? { heatmap: entry.heatmap, comparison: entry.comparison, colors: entry.colors, selection: entry.selection } : {}),
+      ...(results && entry ? this.comparisons.get(results, entry.hidden, entry.comparison) : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     };
   }
@@ -262,7 +265,7 @@ export class ProfileService {
     throw new RunInterruptedError(`${(err as Error).message} The ${files} finished before that are kept in '${live.name}', marked partial.`, kept);
   }
 
-  /** Profiles an editor selection: a one-text dataset plus its token × layer heatmap. */
+  /** Profiles an editor selection into the selection slot (replacing the last one unless kept), plus its token × layer heatmap. */
   async profileText(label: string, text: string): Promise<DatasetResult> {
     const s = this.settings();
     return this.exclusive(`Profiling ${label}`, async (signal) => {
@@ -273,7 +276,7 @@ export class ProfileService {
       );
       const key = modelKey(s.model);
       const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
-      await this.store.putDataset(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
+      await this.store.putSelection(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
       const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
       this.ui.log(`Profiled ${label}: ${dataset.tokens} tokens in ${seconds(started)}.`);

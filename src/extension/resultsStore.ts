@@ -6,6 +6,7 @@ import type { ProfileResults, TokenProfile } from '../core/results';
 import { mergeDataset } from '../core/results/build';
 import type { DatasetResult } from '../core/results';
 import { upgradeResults } from '../core/results/read';
+import { parseComparisonRequest, type ComparisonRequest } from '../shared/protocol';
 
 const STORAGE_KEY = 'layerProfiler.results';
 const STORAGE_VERSION = 1;
@@ -19,8 +20,12 @@ export interface StateStorage {
 export interface ModelResults {
   results: ProfileResults;
   hidden: string[];
-  comparison?: { a: string; b: string };
+  comparison?: ComparisonRequest;
   heatmap?: { label: string; profile: TokenProfile };
+  /** Each dataset's colour index, assigned once (lowest free) so a dataset keeps its colour. */
+  colors?: Record<string, number>;
+  /** The dataset holding the last selection; the next selection replaces it unless it is kept. */
+  selection?: string;
 }
 
 interface Persisted {
@@ -35,7 +40,13 @@ export class ResultsStore {
     const stored = storage.get<Persisted>(STORAGE_KEY);
     this.data = stored && stored.version === STORAGE_VERSION && typeof stored.byModel === 'object' ? stored : { version: STORAGE_VERSION, byModel: {} };
     // Results stored before per-text records existed (profile@1) read as @2 with no records.
-    for (const entry of Object.values(this.data.byModel)) entry.results = upgradeResults(entry.results);
+    for (const entry of Object.values(this.data.byModel)) {
+      entry.results = upgradeResults(entry.results);
+      // Before dataset-vs-rest and metrics, the choice was a bare {a, b}.
+      const old = entry.comparison as unknown as { a?: unknown; b?: unknown } | undefined;
+      entry.comparison = parseComparisonRequest(entry.comparison) ?? (typeof old?.a === 'string' && typeof old.b === 'string' ? { choice: { kind: 'pair', a: old.a, b: old.b }, metric: 'absMean' } : undefined);
+      assignColors(entry);
+    }
   }
 
   get(model: string): ModelResults | undefined {
@@ -51,9 +62,44 @@ export class ResultsStore {
     if (i < 0) datasets.push(dataset);
     else datasets[i] = mode === 'merge' ? mergeDataset(datasets[i], dataset) : dataset;
     const results: ProfileResults = { ...base, datasets };
-    this.data.byModel[model] = { ...(sameFile ? existing : {}), results, hidden: sameFile ? existing.hidden : [] };
+    const entry: ModelResults = sameFile ? { ...existing, results } : { results, hidden: [] };
+    assignColors(entry);
+    this.data.byModel[model] = entry;
     await this.save();
     return results;
+  }
+
+  /**
+   * Puts a selection's dataset into the selection slot: the previous selection (unless kept) is
+   * replaced, and a kept dataset of the same name is never overwritten.
+   */
+  async putSelection(model: string, base: Omit<ProfileResults, 'datasets'>, dataset: DatasetResult): Promise<ProfileResults> {
+    const entry = this.data.byModel[model];
+    const sameFile = entry && entry.results.model.sha256 === base.model.sha256;
+    if (sameFile && entry.selection !== undefined) {
+      const previous = entry.selection;
+      entry.results = { ...entry.results, datasets: entry.results.datasets.filter((d) => d.name !== previous) };
+      entry.hidden = entry.hidden.filter((h) => h !== previous);
+      if (entry.colors) delete entry.colors[previous];
+      entry.selection = undefined;
+    }
+    const taken = new Set(sameFile ? entry.results.datasets.map((d) => d.name) : []);
+    let name = dataset.name;
+    for (let i = 2; taken.has(name); i++) name = `${dataset.name} (${i})`;
+    const results = await this.putDataset(model, base, name === dataset.name ? dataset : { ...dataset, name });
+    this.data.byModel[model].selection = name;
+    await this.save();
+    return results;
+  }
+
+  /** Keeps the selection slot's dataset (under `name`, when given): the next selection adds a new slot. */
+  async keepSelection(model: string, name?: string): Promise<void> {
+    const entry = this.data.byModel[model];
+    if (!entry?.selection) return;
+    const current = entry.selection;
+    if (name !== undefined && name !== current) await this.rename(model, current, name);
+    entry.selection = undefined;
+    await this.save();
   }
 
   async setHeatmap(model: string, heatmap: ModelResults['heatmap']): Promise<void> {
@@ -76,7 +122,14 @@ export class ResultsStore {
     if (entry.results.datasets.some((d) => d.name === to)) throw new Error(`A dataset named '${to}' already exists.`);
     entry.results = { ...entry.results, datasets: entry.results.datasets.map((d) => (d.name === from ? { ...d, name: to } : d)) };
     entry.hidden = entry.hidden.map((h) => (h === from ? to : h));
-    if (entry.comparison) entry.comparison = { a: entry.comparison.a === from ? to : entry.comparison.a, b: entry.comparison.b === from ? to : entry.comparison.b };
+    const swap = (n: string) => (n === from ? to : n);
+    const choice = entry.comparison?.choice;
+    if (entry.comparison && choice) entry.comparison = { ...entry.comparison, choice: choice.kind === 'pair' ? { kind: 'pair', a: swap(choice.a), b: swap(choice.b) } : { kind: 'vsRest', name: swap(choice.name) } };
+    if (entry.colors && from in entry.colors) {
+      entry.colors[to] = entry.colors[from];
+      delete entry.colors[from];
+    }
+    if (entry.selection === from) entry.selection = to;
     await this.save();
   }
 
@@ -85,13 +138,15 @@ export class ResultsStore {
     if (!entry) return;
     entry.results = { ...entry.results, datasets: entry.results.datasets.filter((d) => d.name !== name) };
     entry.hidden = entry.hidden.filter((h) => h !== name);
+    if (entry.colors) delete entry.colors[name];
+    if (entry.selection === name) entry.selection = undefined;
     await this.save();
   }
 
-  async setComparison(model: string, a: string, b: string): Promise<void> {
+  async setComparison(model: string, request: ComparisonRequest): Promise<void> {
     const entry = this.data.byModel[model];
     if (!entry) return;
-    entry.comparison = { a, b };
+    entry.comparison = request;
     await this.save();
   }
 
@@ -103,4 +158,20 @@ export class ResultsStore {
   private async save(): Promise<void> {
     await this.storage.update(STORAGE_KEY, this.data);
   }
+}
+
+/** Gives every dataset without a colour the lowest index no other dataset of the entry holds. */
+function assignColors(entry: ModelResults): void {
+  const names = new Set(entry.results.datasets.map((d) => d.name));
+  const colors: Record<string, number> = {};
+  for (const [name, index] of Object.entries(entry.colors ?? {})) if (names.has(name) && Number.isInteger(index) && index >= 0) colors[name] = index;
+  const used = new Set(Object.values(colors));
+  let next = 0;
+  for (const d of entry.results.datasets) {
+    if (d.name in colors) continue;
+    while (used.has(next)) next++;
+    colors[d.name] = next;
+    used.add(next);
+  }
+  entry.colors = colors;
 }

@@ -2,10 +2,11 @@
  * Pure chart data for the webviews: what each chart shows, computed from the ViewState.
  * No DOM and no Chart.js here, so every number a chart draws is unit-testable in Node.
  */
-import type { DatasetResult, Summary } from '../core/results';
+import type { DatasetResult, LayerSummary, Summary } from '../core/results';
 import type { ViewState } from './protocol';
 
-export type LayerStat = 'absMean' | 'mean';
+/** The per-layer summaries a chart can draw (those absent in a results file read as gaps). */
+export type LayerStat = 'absMean' | 'mean' | 'l2' | 'residL2' | 'relChange' | 'cosine' | 'normGrowth';
 /** What an error bar spans: ± the sample std across texts, or ± the standard error of the mean. */
 export type ErrorKind = 'std' | 'sem';
 
@@ -43,11 +44,18 @@ export function allDatasets(state: ViewState): DatasetResult[] {
   return datasets.filter((d) => d && typeof d.name === 'string' && Array.isArray(d.layers));
 }
 
+/** A dataset's colour index: the one the host assigned for its lifetime, else its position. */
+export function colorIndexOf(state: ViewState, name: string): number {
+  const assigned = state.colors?.[name];
+  if (typeof assigned === 'number' && Number.isInteger(assigned) && assigned >= 0) return assigned;
+  return Math.max(0, allDatasets(state).findIndex((d) => d.name === name));
+}
+
 /** Datasets not hidden by the user, in results order, each with its stable colour index. */
 export function visibleDatasets(state: ViewState): VisibleDataset[] {
   const hidden = new Set(state.hidden);
   return allDatasets(state)
-    .map((dataset, colorIndex) => ({ dataset, colorIndex }))
+    .map((dataset) => ({ dataset, colorIndex: colorIndexOf(state, dataset.name) }))
     .filter(({ dataset }) => !hidden.has(dataset.name));
 }
 
@@ -76,19 +84,88 @@ export function layerChart(state: ViewState, stat: LayerStat, error: ErrorKind):
   return buildLayerChart(state, (s) => ({ value: s.mean, error: error === 'std' ? (typeof s.std === 'number' ? s.std : undefined) : stdOfMean(s) }), stat);
 }
 
-/** Variance across texts of the per-text absolute mean, per layer and dataset (no error bars). */
-export function varianceChart(state: ViewState): LayerChartData {
-  return buildLayerChart(state, (s) => ({ value: variance(s) ?? Number.NaN, error: undefined }), 'absMean');
+/**
+ * The y range that fits the data and its error bars, widened to round numbers (so the axis's
+ * first and last ticks read cleanly); `fromZero` stretches it to include 0. Undefined when there
+ * is nothing finite to fit.
+ */
+export function yRange(data: LayerChartData, fromZero: boolean): { min: number; max: number } | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of data.series) {
+    for (const p of s.points) {
+      if (!Number.isFinite(p.value)) continue;
+      const e = p.error !== undefined && Number.isFinite(p.error) ? p.error : 0;
+      lo = Math.min(lo, p.value - e);
+      hi = Math.max(hi, p.value + e);
+    }
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
+  if (fromZero) (lo = Math.min(0, lo)), (hi = Math.max(0, hi));
+  if (hi === lo) {
+    const pad = Math.abs(hi) * 0.05 || 1;
+    return { min: lo - pad, max: hi + pad };
+  }
+  const step = niceStep((hi - lo) / 8);
+  return { min: Math.floor(lo / step) * step, max: Math.ceil(hi / step) * step };
 }
 
-function buildLayerChart(state: ViewState, pick: (s: Summary) => { value: number; error: number | undefined }, stat: LayerStat): LayerChartData {
+/** The smallest of 1, 2 or 5 × 10^k that is at least `raw`. */
+export function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / power;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
+}
+
+/** Variance across texts of the per-text absolute mean, per layer and dataset (no error bars). */
+export function varianceChart(state: ViewState): LayerChartData {
+  return buildLayerChart(state, (s) => ({ value: variance(s) ?? Number.NaN, error: undefined }), (l) => l.absMean);
+}
+
+/**
+ * How sure each layer's average is: the standard error of the mean as a percentage of the mean,
+ * 100 · (std / √n) / |mean|. Error bars of ± one SE are a few percent of the value and vanish at
+ * the scale of the profile; this puts the uncertainty itself on the axis. NaN for n < 2 or a zero mean.
+ */
+export function relativeSemChart(state: ViewState, stat: LayerStat = 'absMean'): LayerChartData {
+  return buildLayerChart(state, (s) => {
+    const se = stdOfMean(s);
+    return { value: se !== undefined && s.mean !== 0 ? (100 * se) / Math.abs(s.mean) : Number.NaN, error: undefined };
+  }, stat);
+}
+
+/** ShortGPT's Block Influence, 1 − cosine(resid_pre, resid_post), ± the std of the per-text cosine (the same spread). */
+export function blockInfluenceChart(state: ViewState): LayerChartData {
+  return buildLayerChart(state, (s) => ({ value: 1 - s.mean, error: typeof s.std === 'number' ? s.std : undefined }), (l) => l.cosine);
+}
+
+/**
+ * Attention's share of each layer's change, mean |attn_out| / (mean |attn_out| + mean |mlp_out|),
+ * as the findings define it (0.5: both carry as much). A gap where the layer has no split.
+ */
+export function attentionShareChart(state: ViewState): LayerChartData {
+  return buildLayerChart(state, (s) => ({ value: s.mean, error: undefined }), (l) => {
+    const a = l.substeps?.find((x) => x.kind === 'attention')?.absMean;
+    const m = l.substeps?.find((x) => x.kind === 'mlp')?.absMean;
+    if (!a || !m || !(a.mean + m.mean > 0)) return undefined;
+    return { mean: a.mean / (a.mean + m.mean), std: null, n: Math.min(a.n, m.n) };
+  });
+}
+
+/** True when no series has a single finite value (e.g. a metric older results lack). */
+export function isEmptyChart(data: LayerChartData): boolean {
+  return data.series.every((s) => s.points.every((p) => !Number.isFinite(p.value)));
+}
+
+function buildLayerChart(state: ViewState, pick: (s: Summary) => { value: number; error: number | undefined }, stat: LayerStat | ((l: LayerSummary) => Summary | undefined)): LayerChartData {
   const visible = visibleDatasets(state);
   const layers = layerIndices(visible);
+  const read = typeof stat === 'function' ? stat : (l: LayerSummary) => l[stat];
   const series = visible.map(({ dataset, colorIndex }) => {
-    const byLayer = new Map(dataset.layers.map((l) => [l.layer, l[stat]]));
+    const byLayer = new Map(dataset.layers.map((l) => [l.layer, read(l)]));
     const points = layers.map((layer): SeriesPoint => {
       const s = byLayer.get(layer);
-      if (!s) return { layer, value: Number.NaN, n: 0 };
+      if (!s || typeof s.mean !== 'number') return { layer, value: Number.NaN, n: 0 };
       const { value, error } = pick(s);
       return error === undefined || !Number.isFinite(error) ? { layer, value, n: s.n } : { layer, value, error, n: s.n };
     });
@@ -100,92 +177,6 @@ function buildLayerChart(state: ViewState, pick: (s: Summary) => { value: number
 /** Number of points per series, as the UI tests read it from `data-points`. */
 export function pointCounts(data: LayerChartData): Record<string, number> {
   return Object.fromEntries(data.series.map((s) => [s.name, s.points.length]));
-}
-
-// ---- Comparison of two datasets -------------------------------------------------------------
-
-export interface ComparisonPair {
-  a: string;
-  b: string;
-}
-
-/**
- * The two visible datasets to compare: the user's choice where both are still visible and
- * distinct, otherwise filled in from the first visible datasets. Undefined with fewer than two.
- */
-export function resolveComparison(state: ViewState): ComparisonPair | undefined {
-  const names = visibleDatasets(state).map((d) => d.dataset.name);
-  if (names.length < 2) return undefined;
-  const wanted = state.comparison;
-  let a = wanted && names.includes(wanted.a) ? wanted.a : undefined;
-  let b = wanted && names.includes(wanted.b) && wanted.b !== a ? wanted.b : undefined;
-  a ??= names.find((n) => n !== b);
-  b ??= names.find((n) => n !== a);
-  return a !== undefined && b !== undefined ? { a, b } : undefined;
-}
-
-/** The pair after the user picks `value` for one side; picking the other side's dataset swaps them. */
-export function pickComparison(current: ComparisonPair, side: 'a' | 'b', value: string): ComparisonPair {
-  if (side === 'a') return value === current.b ? { a: value, b: current.a } : { a: value, b: current.b };
-  return value === current.a ? { a: current.b, b: value } : { a: current.a, b: value };
-}
-
-export interface DifferenceRow {
-  layer: number;
-  /** Absolute mean of A minus that of B. */
-  diff: number;
-  /** Standard error of the difference, sqrt(sa²/na + sb²/nb); undefined when either std is unknown. */
-  se?: number;
-  /** diff / se; undefined when se is undefined or zero. */
-  z?: number;
-}
-
-/**
- * Per-layer difference of absolute means (a − b), ranked by |diff|/se, largest first: the layers
- * that react most differently to A than to B. Layers without a z go last, by |diff|.
- */
-export function differenceRows(a: DatasetResult, b: DatasetResult): DifferenceRow[] {
-  const bByLayer = new Map(b.layers.map((l) => [l.layer, l.absMean]));
-  const rows: DifferenceRow[] = [];
-  for (const la of a.layers) {
-    const sb = bByLayer.get(la.layer);
-    if (!sb) continue;
-    const sa = la.absMean;
-    const row: DifferenceRow = { layer: la.layer, diff: sa.mean - sb.mean };
-    if (typeof sa.std === 'number' && typeof sb.std === 'number' && sa.n >= 1 && sb.n >= 1) {
-      row.se = Math.sqrt((sa.std * sa.std) / sa.n + (sb.std * sb.std) / sb.n);
-      if (row.se > 0) row.z = row.diff / row.se;
-    }
-    rows.push(row);
-  }
-  return rows.sort(compareRank);
-}
-
-function compareRank(x: DifferenceRow, y: DifferenceRow): number {
-  if (x.z !== undefined && y.z !== undefined) return Math.abs(y.z) - Math.abs(x.z) || x.layer - y.layer;
-  if (x.z !== undefined) return -1;
-  if (y.z !== undefined) return 1;
-  return Math.abs(y.diff) - Math.abs(x.diff) || x.layer - y.layer;
-}
-
-export type DifferenceChartData = { pair: ComparisonPair; rows: DifferenceRow[] } | { pair: undefined; reason: string };
-
-/** The difference chart for the resolved pair, or why there is none. */
-export function differenceChart(state: ViewState): DifferenceChartData {
-  const pair = resolveComparison(state);
-  if (!pair) {
-    const n = visibleDatasets(state).length;
-    return { pair: undefined, reason: n === 0 ? 'Profile two datasets to compare them.' : 'Show or profile a second dataset to compare two of them.' };
-  }
-  const byName = new Map(allDatasets(state).map((d) => [d.name, d]));
-  const a = byName.get(pair.a);
-  const b = byName.get(pair.b);
-  return a && b ? { pair, rows: differenceRows(a, b) } : { pair: undefined, reason: 'The datasets to compare are missing.' };
-}
-
-/** The label of the single series of the difference chart. */
-export function differenceLabel(pair: ComparisonPair): string {
-  return `${pair.a} − ${pair.b}`;
 }
 
 // ---- Token x layer heatmap ------------------------------------------------------------------

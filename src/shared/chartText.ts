@@ -2,7 +2,7 @@
  * The words and tables behind each chart: number formatting, the aria-label summaries and the
  * accessible tables that show the same numbers as the charts. Pure, like chartData.
  */
-import type { DifferenceRow, HeatmapGrid, LayerChartData, ComparisonPair } from './chartData';
+import type { HeatmapGrid, LayerChartData } from './chartData';
 
 /** Four significant digits; exponent form for very small or large magnitudes. */
 export function formatValue(v: number | undefined): string {
@@ -11,7 +11,7 @@ export function formatValue(v: number | undefined): string {
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
   const abs = Math.abs(v);
   const text = abs >= 1e4 || abs < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(4)));
-  return text.replace('-', '−');
+  return text.replace(/-/g, '−');
 }
 
 export interface TableModel {
@@ -40,14 +40,6 @@ export function layerTable(data: LayerChartData, caption: string, valueName: str
   return { caption, columns, rows };
 }
 
-export function differenceTable(pair: ComparisonPair, rows: DifferenceRow[]): TableModel {
-  return {
-    caption: `Difference of absolute means, ${pair.a} − ${pair.b}, layers ranked by |difference| / standard error`,
-    columns: ['Layer', 'Difference', '± standard error', 'Difference / standard error'],
-    rows: rows.map((r) => [`layer ${r.layer}`, formatValue(r.diff), formatValue(r.se), formatValue(r.z)]),
-  };
-}
-
 export function heatmapTable(grid: HeatmapGrid, label: string): TableModel {
   return {
     caption: `Absolute mean of the layer delta per token and layer: ${label}`,
@@ -67,11 +59,6 @@ export function describeLayerChart(data: LayerChartData, what: string): string {
     return `${s.name}: highest at layer ${hi.layer} (${formatValue(hi.value)}), lowest at layer ${lo.layer} (${formatValue(lo.value)})`;
   });
   return `${what}, ${data.layers.length} layers, ${data.series.length} dataset${data.series.length === 1 ? '' : 's'}. ${parts.join('; ')}.`;
-}
-
-export function describeDifference(pair: ComparisonPair, rows: DifferenceRow[]): string {
-  const top = rows.slice(0, 3).map((r) => `layer ${r.layer} (difference ${formatValue(r.diff)}${r.z !== undefined ? `, ${formatValue(r.z)} standard errors` : ''})`);
-  return `Difference of absolute means, ${pair.a} − ${pair.b}, for ${rows.length} layers. Most different: ${top.join(', ') || 'none'}.`;
 }
 
 export function describeHeatmap(grid: HeatmapGrid, label: string): string {

@@ -3,6 +3,8 @@
  * per direction; both sides validate what arrives. The host always answers `ready` with a full
  * snapshot, so a view that (re)appears never shows stale state.
  */
+import type { Findings } from '../core/compare/findings';
+import type { Correction, LayerComparison } from '../core/compare/types';
 import type { ProfileResults, TokenProfile } from '../core/results';
 
 export const PROTOCOL_VERSION = 1;
@@ -34,6 +36,37 @@ export interface SelectionHeatmap {
   profile: TokenProfile;
 }
 
+/** What the comparison chart compares: two datasets, or one against all the other visible ones pooled. */
+export type ComparisonChoice = { kind: 'pair'; a: string; b: string } | { kind: 'vsRest'; name: string };
+
+/** Per-layer metrics the comparison can test, in the order the picker offers them. */
+export const COMPARISON_METRICS = ['absMean', 'mean', 'l2', 'relChange', 'cosine'] as const;
+export type ComparisonMetric = (typeof COMPARISON_METRICS)[number];
+
+/** The user's comparison: which datasets, on which metric. */
+export interface ComparisonRequest {
+  choice: ComparisonChoice;
+  metric: ComparisonMetric;
+}
+
+/**
+ * The comparison the host computed (core/compare) for the resolved request. Non-finite numbers
+ * (t and g when neither side varies) arrive as null, as in the compare@1 JSON; `degenerate` says why.
+ */
+export interface ComparisonView {
+  request: ComparisonRequest;
+  /** Metrics every visible dataset has (results of older files lack the newer ones). */
+  metrics: ComparisonMetric[];
+  a: string;
+  /** The other dataset, or `rest`. */
+  b: string;
+  /** For `rest`: the datasets pooled into it. */
+  pooled?: string[];
+  correction: Correction;
+  alpha: number;
+  layers: LayerComparison[];
+}
+
 export interface ViewState {
   version: typeof PROTOCOL_VERSION;
   model: ModelStatus;
@@ -42,8 +75,16 @@ export interface ViewState {
   /** Dataset names hidden from the charts. */
   hidden: string[];
   heatmap?: SelectionHeatmap;
-  /** The two datasets compared in the difference chart. */
-  comparison?: { a: string; b: string };
+  /** The user's comparison choice (may name datasets since hidden or removed; the host resolves it). */
+  comparison?: ComparisonRequest;
+  /** The resolved comparison with its statistics, or why there is none. */
+  compare?: ComparisonView | { reason: string };
+  /** Findings in plain words for the results and the comparison shown. */
+  findings?: Findings;
+  /** Each dataset's colour index, kept for as long as the dataset exists (so colours never shift). */
+  colors?: Record<string, number>;
+  /** The dataset that holds the last profiled selection: the next selection replaces it unless kept. */
+  selection?: string;
   progress?: RunProgress;
 }
 
@@ -58,7 +99,11 @@ export type ViewMessage =
   | { type: 'toggleDataset'; name: string; visible: boolean }
   | { type: 'renameDataset'; name: string }
   | { type: 'removeDataset'; name: string }
-  | { type: 'setComparison'; a: string; b: string }
+  | { type: 'setComparison'; request: ComparisonRequest }
+  /** Keep the selection slot's dataset as a permanent dataset. */
+  | { type: 'keepSelection' }
+  /** Open a text of a dataset (drill-down); the host opens only paths that are records of that dataset. */
+  | { type: 'openText'; dataset: string; path: string }
   /** A chart rendered to PNG (data URL) for the host to save. */
   | { type: 'chartImage'; chart: string; dataUrl: string };
 
@@ -85,13 +130,30 @@ export function parseViewMessage(raw: unknown): ViewMessage | undefined {
     case 'renameDataset':
     case 'removeDataset':
       return isString(raw.name) ? { type: raw.type, name: raw.name } : undefined;
-    case 'setComparison':
-      return isString(raw.a) && isString(raw.b) ? { type: 'setComparison', a: raw.a, b: raw.b } : undefined;
+    case 'setComparison': {
+      const request = parseComparisonRequest(raw.request);
+      return request ? { type: 'setComparison', request } : undefined;
+    }
+    case 'keepSelection':
+      return { type: 'keepSelection' };
+    case 'openText':
+      return isString(raw.dataset) && isString(raw.path) ? { type: 'openText', dataset: raw.dataset, path: raw.path } : undefined;
     case 'chartImage':
       return isString(raw.chart) && isString(raw.dataUrl) && raw.dataUrl.startsWith('data:image/png;base64,') ? { type: 'chartImage', chart: raw.chart, dataUrl: raw.dataUrl } : undefined;
     default:
       return undefined;
   }
+}
+
+/** Validates a comparison request (from a webview, or persisted by an older version). */
+export function parseComparisonRequest(raw: unknown): ComparisonRequest | undefined {
+  if (!isObject(raw)) return undefined;
+  const metric = isString(raw.metric) && (COMPARISON_METRICS as readonly string[]).includes(raw.metric) ? (raw.metric as ComparisonMetric) : undefined;
+  const choice = raw.choice;
+  if (!metric || !isObject(choice)) return undefined;
+  if (choice.kind === 'pair' && isString(choice.a) && isString(choice.b)) return { choice: { kind: 'pair', a: choice.a, b: choice.b }, metric };
+  if (choice.kind === 'vsRest' && isString(choice.name)) return { choice: { kind: 'vsRest', name: choice.name }, metric };
+  return undefined;
 }
 
 /** Validates a message from the host (the webview trusts nothing it cannot check). */

@@ -50,8 +50,8 @@ function start(): void {
 }
 
 function exportCharts(view: View, host: Host): void {
-  for (const chart of view.charts()) {
-    const dataUrl = chart.toPng();
+  for (const { chart, caption } of view.charts()) {
+    const dataUrl = chart.toPng(caption);
     if (dataUrl?.startsWith('data:image/png;base64,')) host.post({ type: 'chartImage', chart: chart.id, dataUrl });
   }
 }

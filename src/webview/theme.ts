@@ -3,6 +3,7 @@
  * and the heatmap paint pixels, so they read the variables here and again whenever VS Code
  * switches theme (it toggles classes on <body>).
  */
+import { OKABE_ITO_DARK, OKABE_ITO_LIGHT, VIRIDIS } from '../shared/palette';
 import { parseColor, type Rgba } from './color';
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
@@ -18,15 +19,15 @@ export interface Theme {
   /** The editor's font, for tokens: they are code and read best as the editor shows them. */
   monoFamily: string;
   tooltip: { background: string; foreground: string; border: string };
-  /** Series colours, indexed by a dataset's colour index (wrapping). */
+  /** Series colours (Okabe–Ito), indexed by a dataset's colour index (wrapping). */
   series: string[];
-  /** Colour stops of the heatmap's sequential scale, from low to high. */
+  /** Colour stops of the heatmap's sequential scale (viridis), from low to high. */
   heatStops: Rgba[];
 }
 
-// VS Code's default dark and light chart colours, for when a variable is missing (tests, old hosts).
-const FALLBACK_DARK = { blue: '#3794ff', red: '#f14c4c', green: '#89d185', yellow: '#cca700', orange: '#d18616', purple: '#b180d7', foreground: '#cccccc', muted: '#9d9d9d', grid: '#454545', background: '#1e1e1e' };
-const FALLBACK_LIGHT = { blue: '#1a85ff', red: '#e51400', green: '#388a34', yellow: '#bf8803', orange: '#d18616', purple: '#652d90', foreground: '#3b3b3b', muted: '#717171', grid: '#c8c8c8', background: '#ffffff' };
+// VS Code's default dark and light colours, for when a variable is missing (tests, old hosts).
+const FALLBACK_DARK = { foreground: '#cccccc', muted: '#9d9d9d', grid: '#454545', background: '#1e1e1e' };
+const FALLBACK_LIGHT = { foreground: '#3b3b3b', muted: '#717171', grid: '#c8c8c8', background: '#ffffff' };
 
 export function themeKind(body: HTMLElement = document.body): ThemeKind {
   const c = body.classList;
@@ -42,13 +43,8 @@ export function readTheme(body: HTMLElement = document.body): Theme {
   const light = kind === 'light' || kind === 'high-contrast-light';
   const fb = light ? FALLBACK_LIGHT : FALLBACK_DARK;
   const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
-  const color = (name: string, fallback: string) => v(`--vscode-charts-${name}`, fallback);
   const view = body.dataset.view === 'sidebar' ? '--vscode-sideBar-background' : '--vscode-editor-background';
   const background = parseColor(v(view, v('--vscode-editor-background', fb.background))) ?? parseColor(fb.background)!;
-  const blue = color('blue', fb.blue);
-  const red = color('red', fb.red);
-  const yellow = color('yellow', fb.yellow);
-  const stop = (c: string, fallback: string) => parseColor(c) ?? parseColor(fallback)!;
   return {
     kind,
     foreground: v('--vscode-foreground', fb.foreground),
@@ -63,9 +59,10 @@ export function readTheme(body: HTMLElement = document.body): Theme {
       foreground: v('--vscode-editorHoverWidget-foreground', fb.foreground),
       border: v('--vscode-editorHoverWidget-border', fb.grid),
     },
-    series: [blue, red, color('green', fb.green), yellow, color('purple', fb.purple), color('orange', fb.orange)],
-    // Luminance rises (dark) or falls (light) monotonically from the background, so order reads at a glance.
-    heatStops: light ? [background, stop(yellow, fb.yellow), stop(red, fb.red)] : [background, stop(blue, fb.blue), stop(yellow, fb.yellow)],
+    // The theme's chart colours are only six and not colour-blind safe; Okabe–Ito is both, in every theme.
+    series: [...(light ? OKABE_ITO_LIGHT : OKABE_ITO_DARK)],
+    // Viridis in every theme: perceptually uniform, colour-blind safe, lightness rising with the value.
+    heatStops: VIRIDIS.map((c) => parseColor(c)!),
   };
 }
 

@@ -11,9 +11,11 @@ export interface UiState {
   openTables: string[];
   /** Heatmap colours each layer on its own scale (true) or all layers on one (false). */
   heatmapPerLayer: boolean;
+  /** Y axes start at zero (true) or zoom to the data (false). */
+  yFromZero: boolean;
 }
 
-export const DEFAULT_UI_STATE: UiState = { version: UI_STATE_VERSION, openTables: [], heatmapPerLayer: true };
+export const DEFAULT_UI_STATE: UiState = { version: UI_STATE_VERSION, openTables: [], heatmapPerLayer: true, yFromZero: false };
 
 export function parseUiState(raw: unknown): UiState {
   if (typeof raw !== 'object' || raw === null) return { ...DEFAULT_UI_STATE };
@@ -23,5 +25,6 @@ export function parseUiState(raw: unknown): UiState {
     version: UI_STATE_VERSION,
     openTables: Array.isArray(r.openTables) ? r.openTables.filter((t): t is string => typeof t === 'string') : [],
     heatmapPerLayer: typeof r.heatmapPerLayer === 'boolean' ? r.heatmapPerLayer : DEFAULT_UI_STATE.heatmapPerLayer,
+    yFromZero: typeof r.yFromZero === 'boolean' ? r.yFromZero : DEFAULT_UI_STATE.yFromZero,
   };
 }

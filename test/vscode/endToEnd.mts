@@ -4,6 +4,7 @@
  * explorer's context menu, and read the panel's charts.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import type { Frame, Page } from '../harness/codeServer.ts';
 import { explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
 
@@ -120,16 +121,73 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     // 3. Every layer chart shows one point per layer for each dataset.
     const frame = await findWebviewFrame(page, '#chart-absMean');
     const expected = { 'selection: fib.py:1-5': o.numLayers, cpp: o.numLayers, python: o.numLayers };
-    for (const chart of ['chart-absMean', 'chart-mean', 'chart-absMeanSem', 'chart-variance']) {
+    for (const chart of ['chart-absMean', 'chart-mean', 'chart-absMeanSem', 'chart-variance', 'chart-relChange', 'chart-blockInfluence', 'chart-l2']) {
       assert.deepEqual(await points(frame, chart), expected, chart);
     }
     assert.deepEqual(Object.values(await points(frame, 'chart-difference')), [o.numLayers], 'the difference chart ranks every layer');
+    assert.match(await frame.locator('[data-testid=findings]').innerText(), /Where the profile peaks/, 'findings in plain words at the top');
     await frame.locator('#section-absMean').scrollIntoViewIfNeeded();
     await screenshot(page, 'e2e-2-panel');
-    await frame.locator('#section-difference').scrollIntoViewIfNeeded();
-    await screenshot(page, 'e2e-3-difference');
 
-    // 4. The side view lists the datasets and draws its compact chart.
+    // 4. Compare cpp with python through the picker: CIs, marks, and t, df, p, q, g in the table.
+    await frame.locator('#section-difference').scrollIntoViewIfNeeded();
+    for (const [side, name] of [['a', 'cpp'], ['b', 'python']] as const) {
+      await frame.locator(`#compare-${side}`).click();
+      await frame.locator(`#compare-${side} [role="option"]`, { hasText: name }).first().click();
+    }
+    await until('the cpp − python comparison', async () => ((await points(frame, 'chart-difference'))['cpp − python'] === o.numLayers ? true : undefined), 30_000);
+    assert.match((await frame.locator('#chart-difference').getAttribute('aria-label')) ?? '', /95% confidence intervals.*(Significant after correction|No layer is significant)/);
+    await frame.locator('#toggle-table-difference').click();
+    const head = await frame.locator('#table-difference th[scope=col]').allInnerTexts();
+    assert.deepEqual(head.slice(0, 8), ['Layer', 'Difference', '95% CI', 't', 'df', 'p', 'q', "Hedges' g"], 'the comparison table gives t, df, p, q and g');
+    assert.equal(await frame.locator('#table-difference tbody tr').count(), o.numLayers);
+    await screenshot(page, 'e2e-3-difference');
+    await frame.locator('#toggle-table-difference').click();
+
+    // 5. Profile Selection again: the new selection replaces the last one; Keep as dataset keeps it.
+    const selections = async () => Object.keys(await points(frame, 'chart-absMean')).filter((n) => n.startsWith('selection: '));
+    const before = await selections();
+    await page.locator('.monaco-editor .view-line').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.down('Shift');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.up('Shift');
+    await runCommand(page, 'Layer Profiler: Profile Selection');
+    const after = await until('the new selection to replace the old one', async () => {
+      const now = await selections();
+      return now.length === 1 && now[0] !== before[0] ? now : undefined;
+    });
+    assert.equal(Object.keys(await points(frame, 'chart-absMean')).length, 3, 'still three datasets: the selection is one slot');
+    await frame.locator('[data-focus-key="keep-selection"]').click();
+    const keepInput = page.locator('.quick-input-widget .quick-input-box input');
+    await keepInput.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await keepInput.inputValue(), after[0], 'Keep as dataset offers the selection’s label as its name');
+    await page.keyboard.press('Enter');
+    await until('the kept selection to leave the slot', async () => ((await frame.locator('.dataset-selection').count()) === 0 ? true : undefined), 15_000);
+
+    // 6. Y axes zoom to the data; the toggle starts them at zero. Then drill-down: a click on a
+    // layer lists its texts; a text opens in the editor.
+    await frame.locator('#section-absMean').scrollIntoViewIfNeeded();
+    const zoomedMin = Number(await frame.locator('#chart-absMean').getAttribute('data-y-min'));
+    await frame.locator('[data-testid=y-from-zero]').click();
+    await until('the y axis to start at zero', async () => ((await frame.locator('#chart-absMean').getAttribute('data-y-min')) === '0' ? true : undefined), 10_000);
+    assert.ok(zoomedMin > 0, `the y axis zoomed to the data first (min ${zoomedMin})`);
+    await frame.locator('[data-testid=y-from-zero]').click();
+    const box = await frame.locator('#chart-absMean').boundingBox();
+    assert.ok(box, 'the chart has a box');
+    await frame.locator('#chart-absMean').click({ position: { x: 60 + ((o.numLayers - 0.5) / o.numLayers) * (box.width - 70), y: box.height / 2 } });
+    const drill = frame.locator('#section-absMean [data-testid=drill]');
+    await drill.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.ok((await drill.locator('[data-testid="drill-cpp"] .drill-link').count()) === 3, 'the three cpp files are listed');
+    assert.equal(await drill.locator('[data-testid^="drill-selection"] .drill-link').count(), 0, 'a selection is listed by its label and opens nothing');
+    await screenshot(page, 'e2e-3b-drilldown');
+    const link = drill.locator('[data-testid="drill-cpp"] .drill-link').first();
+    const file = path.basename((await link.getAttribute('data-path')) ?? '');
+    await link.click();
+    await page.locator(`.tabs-container .tab[aria-label*="${file}"]`).first().waitFor({ timeout: 15_000 });
+    await screenshot(page, 'e2e-3c-opened-from-drilldown');
+
+    // 7. The side view lists the datasets and draws its compact chart.
     await page.locator('.activitybar [aria-label="Layer Profiler"]').first().click();
     const side = await findWebviewFrame(page, '#chart-sidebar-absMean', { timeoutMs: 30_000 });
     await until('the side view chart', async () => ((await points(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));

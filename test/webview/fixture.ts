@@ -3,8 +3,11 @@
  * a 40-token heatmap of a Python selection, shaped like real runs (large first and last layers,
  * datasets differing in a few middle layers). Deterministic, so screenshots are comparable.
  */
-import { RESULTS_SCHEMA, type DatasetResult, type LayerSummary, type Moments } from '../../src/core/results';
-import { PROTOCOL_VERSION, type ViewState } from '../../src/shared/protocol';
+import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults } from '../../src/core/results';
+import { addText, emptyDatasetMoments, summarizeLayers } from '../../src/core/stats/datasetStats';
+import type { TextStats } from '../../src/core/stats/textStats';
+import { comparisonState } from '../../src/extension/comparisonState';
+import { PROTOCOL_VERSION, type ComparisonRequest, type ViewState } from '../../src/shared/protocol';
 
 const LAYERS = 24;
 
@@ -16,27 +19,55 @@ function rng(seed: number): () => number {
   };
 }
 
-function absMeanAt(layer: number, flavour: 'cpp' | 'python'): number {
+/** Eight flavours of text, each with a few layers that react more to it. */
+export const FLAVOURS = ['cpp', 'python', 'maths', 'finance', 'legal', 'medical', 'bills', 'rust'] as const;
+type Flavour = (typeof FLAVOURS)[number];
+
+function absMeanAt(layer: number, flavour: Flavour): number {
   const base = 0.018 + 0.004 * layer + (layer === 0 ? 0.09 : 0) + (layer === LAYERS - 1 ? 0.21 : 0) + (layer === LAYERS - 2 ? 0.05 : 0);
-  const bump = flavour === 'cpp' ? (layer >= 3 && layer <= 6 ? 0.012 : 0) + (layer === 19 ? 0.02 : 0) : layer >= 11 && layer <= 13 ? 0.008 : 0;
+  const i = FLAVOURS.indexOf(flavour);
+  const bump = flavour === 'cpp' ? (layer >= 3 && layer <= 6 ? 0.012 : 0) + (layer === 19 ? 0.02 : 0) : flavour === 'python' ? (layer >= 11 && layer <= 13 ? 0.008 : 0) : layer === 4 + i * 2 ? 0.006 + 0.002 * i : 0;
   return base + bump;
 }
 
-function dataset(name: 'cpp' | 'python', n: number, seed: number): DatasetResult {
+/** One text's per-layer values, drawn around the flavour's profile (the first token's huge values on layer 0). */
+function textStats(flavour: Flavour, rand: () => number): TextStats {
+  const tokens = 200 + Math.floor(rand() * 800);
+  const layers = Array.from({ length: LAYERS }, (_, layer) => {
+    const abs = absMeanAt(layer, flavour) * (0.7 + 0.6 * rand());
+    const rel = 0.05 + 0.25 * Math.exp(-layer / 4) + (layer === LAYERS - 1 ? 0.4 : 0) + 0.03 * rand();
+    const attn = abs * (0.35 + 0.3 * Math.sin(layer / 3) ** 2 + 0.1 * rand());
+    const mlp = abs * (0.6 - 0.2 * Math.cos(layer / 5) + 0.1 * rand());
+    return {
+      mean: (rand() - 0.5) * 0.004 + (layer === LAYERS - 1 ? -0.006 : 0),
+      absMean: abs,
+      l2: abs * 30 * (0.9 + 0.2 * rand()),
+      residL2: 10 + layer * 2 + rand(),
+      relChange: rel,
+      cosine: 1 - rel * rel * (0.4 + 0.2 * rand()),
+      normGrowth: 1 + rel * 0.5,
+      substeps: [
+        { kind: 'attention' as const, mean: 0, absMean: attn, l2: attn * 30 },
+        { kind: 'mlp' as const, mean: 0, absMean: mlp, l2: mlp * 30 },
+      ],
+    };
+  });
+  return { tokens, windows: 1, exact: true, layers };
+}
+
+function dataset(name: Flavour, n: number, seed: number): DatasetResult {
   const rand = rng(seed);
-  const layers: LayerSummary[] = [];
-  const moments = [];
-  for (let layer = 0; layer < LAYERS; layer++) {
-    const abs = absMeanAt(layer, name) * (1 + 0.03 * (rand() - 0.5));
-    const absStd = abs * (0.18 + 0.12 * rand());
-    const mean = (rand() - 0.5) * 0.004 + (layer === LAYERS - 1 ? -0.006 : 0);
-    const meanStd = 0.0015 + 0.001 * rand();
-    const s = (m: number, sd: number) => ({ mean: m, std: sd, n });
-    const mo = (m: number, sd: number): Moments => ({ n, mean: m, m2: sd * sd * (n - 1) });
-    layers.push({ layer, mean: s(mean, meanStd), absMean: s(abs, absStd), l2: s(abs * 30, absStd * 30), residL2: s(10 + layer * 2, 1) });
-    moments.push({ mean: mo(mean, meanStd), absMean: mo(abs, absStd), l2: mo(abs * 30, absStd * 30), residL2: mo(10 + layer * 2, 1) });
+  const moments = emptyDatasetMoments(LAYERS, ['attention', 'mlp']);
+  const records = [];
+  let tokens = 0;
+  for (let i = 0; i < n; i++) {
+    const stats = textStats(name, rand);
+    addText(moments, stats);
+    tokens += stats.tokens;
+    const ext = name === 'cpp' ? 'cpp' : name === 'python' ? 'py' : name === 'rust' ? 'rs' : 'txt';
+    records.push({ path: `/work/samples/${name}/${name}_${String(i).padStart(2, '0')}.${ext}`, sha256: String(seed * 1000 + i).padStart(64, '0'), tokens: stats.tokens, windows: 1, exact: true, layers: stats.layers });
   }
-  return { name, source: `/work/samples/${name}`, texts: n, tokens: n * 612, skipped: name === 'cpp' ? [{ path: 'big.cpp', reason: 'larger than maxFileBytes' }] : [], records: [], moments: { layers: moments }, layers };
+  return { name, source: `/work/samples/${name}`, texts: n, tokens, skipped: name === 'cpp' ? [{ path: 'big.cpp', reason: 'larger than maxFileBytes' }] : [], records, moments, layers: summarizeLayers(moments) };
 }
 
 const TOKENS = ['def', 'Ġfibonacci', '(', 'n', '):', 'Ċ', 'ĠĠĠ', 'Ġif', 'Ġn', 'Ġ<', 'Ġ', '2', ':', 'Ċ', 'ĠĠĠĠĠĠĠ', 'Ġreturn', 'Ġn', 'Ċ', 'ĠĠĠ', 'Ġreturn', 'Ġfibonacci', '(', 'n', 'Ġ-', 'Ġ', '1', ')', 'Ġ+', 'Ġfibonacci', '(', 'n', 'Ġ-', 'Ġ', '2', ')', 'ĊĊ', 'print', '(f', 'ibonacci', '(10))'];
@@ -52,23 +83,32 @@ function heatmapValues(tokens: string[]): number[][] {
   );
 }
 
-/** `tokens` repeats the sample text to that many tokens, to exercise long heatmaps. */
-export function sampleState(options: { empty?: boolean; tokens?: number } = {}): ViewState {
+/**
+ * `tokens` repeats the sample text to that many tokens, to exercise long heatmaps; `datasets` is
+ * how many of the eight flavours to include (default 2: cpp and python). The comparison and
+ * findings are computed as the host computes them, for `comparison` and `hidden`.
+ */
+export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[] } = {}): ViewState {
   const model = { id: 'onnx-community/Qwen2.5-0.5B-Instruct', dtype: 'fp32', numLayers: LAYERS, state: 'ready' as const };
   if (options.empty) return { version: PROTOCOL_VERSION, model, hidden: [] };
   const tokens = options.tokens ? Array.from({ length: options.tokens }, (_, i) => TOKENS[i % TOKENS.length]) : TOKENS;
   const absMean = heatmapValues(tokens);
+  const results: ProfileResults = {
+    schema: RESULTS_SCHEMA,
+    model: { id: model.id, file: 'onnx/model.onnx', sha256: '0'.repeat(64), architecture: 'Qwen2ForCausalLM', numLayers: LAYERS, hiddenSize: 896, dtype: 'fp32' },
+    runtime: { tool: '0.1.0', onnxruntime: '1.30.0', executionProvider: 'cpu', threads: 2 },
+    settings: { maxTokens: 1024, batchSize: 4, maxFileBytes: 1_000_000 },
+    datasets: FLAVOURS.slice(0, options.datasets ?? 2).map((f, i) => dataset(f, [40, 32, 24, 30, 18, 26, 20, 28][i], i + 1)),
+  };
+  const hidden = options.hidden ?? [];
   return {
     version: PROTOCOL_VERSION,
     model,
-    hidden: [],
-    results: {
-      schema: RESULTS_SCHEMA,
-      model: { id: model.id, file: 'onnx/model.onnx', sha256: '0'.repeat(64), architecture: 'Qwen2ForCausalLM', numLayers: LAYERS, hiddenSize: 896, dtype: 'fp32' },
-      runtime: { tool: '0.1.0', onnxruntime: '1.30.0', executionProvider: 'cpu', threads: 2 },
-      settings: { maxTokens: 1024, batchSize: 4, maxFileBytes: 1_000_000 },
-      datasets: [dataset('cpp', 40, 1), dataset('python', 32, 2)],
-    },
+    hidden,
+    results,
+    colors: Object.fromEntries(results.datasets.map((d, i) => [d.name, i])),
+    ...(options.comparison ? { comparison: options.comparison } : {}),
+    ...comparisonState(results, hidden, options.comparison),
     heatmap: { label: 'fib.py:1–6', profile: { tokens, absMean, l2: absMean.map((r) => r.map((v) => v * 30)) } },
     progress: { title: 'Profiling rust', textsDone: 12, textsTotal: 50, tokensDone: 7344, secondsLeft: 21 },
   };

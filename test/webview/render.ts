@@ -14,7 +14,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { sampleState } from './fixture';
-import { DARK, LIGHT } from './themes';
+import { DARK, HC_DARK, HC_LIGHT, LIGHT } from './themes';
+import type { ComparisonRequest, ViewState } from '../../src/shared/protocol';
 import { webviewDocument } from '../../src/shared/webviewDocument';
 
 const root = resolve(__dirname, '../..');
@@ -30,7 +31,7 @@ interface Page {
   waitForSelector(selector: string, options?: { state?: string }): Promise<unknown>;
   evaluate<T>(fn: string): Promise<T>;
   screenshot(options: { path: string; fullPage?: boolean; clip?: Box }): Promise<unknown>;
-  mouse: { move(x: number, y: number): Promise<void> };
+  mouse: { move(x: number, y: number): Promise<void>; click(x: number, y: number): Promise<void> };
   click(selector: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -65,10 +66,19 @@ function page(view: 'panel' | 'sidebar', origin: string, fake: string): string {
   return webviewDocument({ view, nonce: NONCE, cspSource: origin, styleHref: `${origin}/webview.css`, scripts: [`${origin}/${fake}`, `${origin}/webview.js`] });
 }
 
-/** The fake VS Code side: theme variables, a recording acquireVsCodeApi, CSP violation capture. */
-function fakeVscode(state: unknown): string {
+/** The key of a host state in the fake's table: what the host's answer depends on. */
+const stateKey = (hidden: string[], comparison: ComparisonRequest | undefined) => JSON.stringify([hidden, comparison ?? null]);
+
+/**
+ * The fake VS Code side: theme variables, a recording acquireVsCodeApi, CSP violation capture.
+ * `variants` are the host's answers (its comparison and findings) after the changes a check makes,
+ * keyed by stateKey; a change without one keeps the statistics and updates hidden/comparison only.
+ */
+function fakeVscode(state: ViewState, variants: ViewState[] = []): string {
+  const table = Object.fromEntries(variants.map((v) => [stateKey(v.hidden, v.comparison), v]));
   return `(() => {
-  const themes = ${JSON.stringify({ dark: DARK, light: LIGHT })};
+  const themes = ${JSON.stringify({ dark: DARK, light: LIGHT, 'hc-dark': HC_DARK, 'hc-light': HC_LIGHT })};
+  const table = ${JSON.stringify(table)};
   window.__posted = [];
   window.__csp = [];
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
@@ -76,13 +86,17 @@ function fakeVscode(state: unknown): string {
     const t = themes[name];
     const html = document.documentElement;
     for (const [k, v] of Object.entries(t.vars)) html.style.setProperty(k, v);
-    document.body.classList.remove('vscode-dark', 'vscode-light');
+    document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast', 'vscode-high-contrast-light');
     document.body.classList.add(t.bodyClass);
   };
   window.__applyTheme(new URLSearchParams(location.search).get('theme') || 'dark');
   let saved = undefined;
   // Like the host: answer ready with a snapshot, and apply visibility/comparison changes with a new one.
-  const state = ${JSON.stringify(state)};
+  let state = ${JSON.stringify(state)};
+  const lookup = () => {
+    const known = table[JSON.stringify([state.hidden, state.comparison ?? null])];
+    if (known) state = JSON.parse(JSON.stringify(known));
+  };
   const snapshot = () => setTimeout(() => window.postMessage({ type: 'snapshot', state }, '*'), 0);
   window.acquireVsCodeApi = () => ({
     postMessage(m) {
@@ -91,10 +105,12 @@ function fakeVscode(state: unknown): string {
       if (m.type === 'ready') snapshot();
       if (m.type === 'toggleDataset') {
         state.hidden = m.visible ? state.hidden.filter((n) => n !== m.name) : [...state.hidden, m.name];
+        lookup();
         snapshot();
       }
       if (m.type === 'setComparison') {
-        state.comparison = { a: m.a, b: m.b };
+        state.comparison = m.request;
+        lookup();
         snapshot();
       }
     },
@@ -158,17 +174,68 @@ async function waitFor(p: Page, expression: string, timeoutMs = 10000): Promise<
 
 const points = (p: Page, id: string) => p.evaluate<string | null>(`document.querySelector('${id}')?.dataset.points ?? null`);
 
+const LAYER_CHARTS = ['absMean', 'mean', 'absMeanSem', 'variance', 'relChange', 'blockInfluence', 'attentionShare', 'l2'];
+
+/** Width and height of a PNG data URL, from its IHDR chunk. */
+function pngSize(dataUrl: string): { width: number; height: number } {
+  const bytes = Buffer.from(dataUrl.split(',')[1], 'base64');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+async function clip(p: Page, selector: string): Promise<Box> {
+  return p.evaluate<Box>(`(() => { const r = document.querySelector('${selector}').getBoundingClientRect(); return { x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height }; })()`);
+}
+
 async function panel(browser: Browser, origin: string): Promise<void> {
   const { p, errors } = await open(browser, `${origin}/panel.html?theme=dark`, 1280, 900);
   await p.waitForSelector('#chart-absMean[data-points]');
   await waitFor(p, `document.querySelector('#heatmap')?.dataset.cols === '40'`);
   const expected = JSON.stringify({ cpp: 24, python: 24 });
-  for (const id of ['#chart-absMean', '#chart-mean', '#chart-absMeanSem', '#chart-variance']) check((await points(p, id)) === expected, `${id} has 24 points per dataset`);
+  for (const id of LAYER_CHARTS) check((await points(p, `#chart-${id}`)) === expected, `#chart-${id} has 24 points per dataset`);
   check((await points(p, '#chart-difference')) === JSON.stringify({ 'cpp − python': 24 }), '#chart-difference ranks 24 layers');
+  const significant = JSON.parse((await p.evaluate<string>(`document.querySelector('#chart-difference').dataset.significant`)) ?? '[]') as number[];
+  check(significant.length > 0 && significant.includes(4), `the comparison marks significant layers (${significant.join(', ')})`);
+  check((await p.evaluate<string>(`document.querySelector('#chart-difference').getAttribute('aria-label')`)).includes('95% confidence intervals'), 'comparison aria-label names the CIs');
+  check(!(await p.evaluate<string>('document.body.textContent')).includes('do not overlap'), 'the false "do not overlap" sentence is gone');
+  const findings = await p.evaluate<string>(`document.querySelector('[data-testid=findings]')?.textContent ?? ''`);
+  check(findings.includes('cpp vs python') && /q = /.test(findings), 'findings in plain words at the top name the comparison and q');
   check((await p.evaluate<string>(`document.querySelector('#heatmap').dataset.rows + 'x' + document.querySelector('#heatmap').dataset.cols`)) === '24x40', '#heatmap is 24 layers x 40 tokens');
   check((await p.evaluate<string>(`document.querySelector('#chart-absMean').getAttribute('aria-label') ?? ''`)).includes('24 layers'), 'canvas aria-label summarises the chart');
   check((await p.evaluate<string>('JSON.stringify(window.__posted[0])')) === '{"type":"ready"}', 'posts ready first');
   await p.screenshot({ path: join(shotDir, 'webview-panel-dark.png'), fullPage: true });
+
+  for (const id of ['absMeanSem', 'attentionShare', 'blockInfluence']) await p.screenshot({ path: join(shotDir, `webview-chart-${id}-dark.png`), clip: await clip(p, `#section-${id}`), fullPage: true });
+
+  // Comparison table: t, df, p, q and g per layer.
+  await p.click('#toggle-table-difference');
+  await p.waitForSelector('#table-difference');
+  const head = await p.evaluate<string>(`[...document.querySelectorAll('#table-difference th[scope=col]')].map((t) => t.textContent).join('|')`);
+  check(head === "Layer|Difference|95% CI|t|df|p|q|Hedges' g|Significant (q ≤ 0.05)", `comparison table columns (${head})`);
+  await p.screenshot({ path: join(shotDir, 'webview-comparison-dark.png'), clip: await clip(p, '#section-difference'), fullPage: true });
+  await p.click('#toggle-table-difference');
+
+  // Drill-down: a click on layer 5 of the first chart lists that layer's texts; a text opens through the host.
+  await p.evaluate(`document.querySelector('#section-absMean').scrollIntoView()`);
+  const at = await p.evaluate<Box>(`(() => { const r = document.querySelector('#chart-absMean').getBoundingClientRect(); return { x: r.x + 60 + (5.5 / 24) * (r.width - 70), y: r.y + r.height / 2, width: 0, height: 0 }; })()`);
+  await p.mouse.move(at.x, at.y);
+  await p.mouse.click(at.x, at.y);
+  await waitFor(p, `document.querySelector('#section-absMean [data-testid=drill]')`);
+  const layer = await p.evaluate<string>(`document.querySelector('#section-absMean [data-testid=drill]').dataset.layer`);
+  const lists = await p.evaluate<number>(`document.querySelectorAll('#section-absMean [data-testid=drill] .drill-link').length`);
+  check(lists === 20, `drill-down lists 5 highest and 5 lowest texts per dataset at layer ${layer} (${lists})`);
+  await p.screenshot({ path: join(shotDir, 'webview-drilldown-dark.png'), clip: await clip(p, '#section-absMean'), fullPage: true });
+  await p.click('#section-absMean .drill-link');
+  const opened = JSON.parse(await p.evaluate<string>(`JSON.stringify(window.__posted.at(-1))`)) as { type: string; dataset: string; path: string };
+  check(opened.type === 'openText' && opened.dataset === 'cpp' && opened.path.startsWith('/work/samples/cpp/'), `a drilled-down text posts openText (${JSON.stringify(opened)})`);
+
+  // Y axes zoom to the data; the toggle returns them to zero.
+  const zoomed = await p.evaluate<string>(`document.querySelector('#chart-mean').dataset.yMin + '..' + document.querySelector('#chart-mean').dataset.yMax`);
+  await p.click('[data-testid=y-from-zero]');
+  await waitFor(p, `document.querySelector('#chart-absMean').dataset.yMin === '0'`);
+  check(true, 'the toggle starts y axes at zero');
+  await p.click('[data-testid=y-from-zero]');
+  await waitFor(p, `document.querySelector('#chart-mean').dataset.yMin + '..' + document.querySelector('#chart-mean').dataset.yMax === '${zoomed}'`);
+  check(true, `toggled back, the axes zoom to the data again (mean: ${zoomed})`);
 
   // The heatmap up close, with the tooltip of one cell (layer 5, token 7).
   await p.evaluate(`document.querySelector('#section-heatmap').scrollIntoView()`);
@@ -193,9 +260,17 @@ async function panel(browser: Browser, origin: string): Promise<void> {
   await p.screenshot({ path: join(shotDir, 'webview-panel-table.png') });
 
   await p.evaluate(`window.postMessage({ type: 'exportCharts' }, '*')`);
-  await waitFor(p, `window.__posted.filter((m) => m.type === 'chartImage').length >= 6`);
+  const all = [...LAYER_CHARTS, 'difference', 'heatmap'];
+  await waitFor(p, `window.__posted.filter((m) => m.type === 'chartImage').length >= ${all.length}`);
   const charts = await p.evaluate<string>(`window.__posted.filter((m) => m.type === 'chartImage' && m.dataUrl.startsWith('data:image/png;base64,')).map((m) => m.chart).join(',')`);
-  check(charts === 'absMean,mean,absMeanSem,variance,difference,heatmap', `exportCharts posts six PNGs (${charts})`);
+  check(charts === all.join(','), `exportCharts posts a PNG per chart (${charts})`);
+  const absPng = await p.evaluate<string>(`window.__posted.find((m) => m.chart === 'absMean').dataUrl`);
+  const cssWidth = await p.evaluate<number>(`document.querySelector('#chart-absMean').getBoundingClientRect().width`);
+  const size = pngSize(absPng);
+  check(Math.abs(size.width - 2 * cssWidth) <= 2, `exported chart is 2× (${size.width} px for ${cssWidth} CSS px)`);
+  check((await p.evaluate<number>(`document.querySelector('#chart-absMean').width`)) === Math.round(cssWidth), 'the chart on screen is back to 1× after export');
+  writeFileSync(join(shotDir, 'webview-export-absMean.png'), Buffer.from(absPng.split(',')[1], 'base64'));
+  writeFileSync(join(shotDir, 'webview-export-difference.png'), Buffer.from((await p.evaluate<string>(`window.__posted.find((m) => m.chart === 'difference').dataUrl`)).split(',')[1], 'base64'));
   const heatPng = await p.evaluate<string>(`window.__posted.find((m) => m.chart === 'heatmap').dataUrl`);
   writeFileSync(join(shotDir, 'webview-export-heatmap.png'), Buffer.from(heatPng.split(',')[1], 'base64'));
 
@@ -203,7 +278,7 @@ async function panel(browser: Browser, origin: string): Promise<void> {
   await p.evaluate(`document.querySelector('#section-difference').scrollIntoView()`);
   await p.click('#compare-a');
   await p.click('#compare-a [role="option"]:has-text("python")');
-  check((await p.evaluate<string>(`JSON.stringify(window.__posted.at(-1))`)) === '{"type":"setComparison","a":"python","b":"cpp"}', 'choosing dataset A posts setComparison (swapped)');
+  check((await p.evaluate<string>(`JSON.stringify(window.__posted.at(-1))`)) === '{"type":"setComparison","request":{"choice":{"kind":"pair","a":"python","b":"cpp"},"metric":"absMean"}}', 'choosing dataset A posts setComparison (swapped)');
   await waitFor(p, `document.querySelector('#chart-difference').dataset.points === '{"python − cpp":24}'`);
 
   await p.click('[data-testid="dataset-toggle-python"]');
@@ -217,6 +292,26 @@ async function panel(browser: Browser, origin: string): Promise<void> {
   await p.click('[data-testid="progress"] vscode-button');
   check((await p.evaluate<string>(`JSON.stringify(window.__posted.at(-1))`)) === '{"type":"command","command":"cancel"}', 'Cancel posts the cancel command');
   await finish(p, errors, 'panel');
+}
+
+/** Eight datasets: distinct colours and shapes, dataset vs rest, in light, dark and both high-contrast themes. */
+async function eight(browser: Browser, origin: string): Promise<void> {
+  const { p, errors } = await open(browser, `${origin}/panel8.html?theme=dark`, 1280, 900);
+  await p.waitForSelector('#chart-absMean[data-points]');
+  check(Object.keys(JSON.parse((await points(p, '#chart-absMean')) ?? '{}')).length === 8, 'eight datasets give eight series');
+  await p.click('#compare-mode');
+  await p.click('#compare-mode [role="option"]:has-text("vs the rest")');
+  check((await p.evaluate<string>(`JSON.stringify(window.__posted.at(-1))`)) === '{"type":"setComparison","request":{"choice":{"kind":"vsRest","name":"cpp"},"metric":"absMean"}}', 'the picker asks for cpp vs the rest');
+  await waitFor(p, `document.querySelector('#chart-difference').dataset.points === '{"cpp − the rest":24}'`);
+  check(true, 'the comparison shows cpp − the rest');
+  for (const theme of ['dark', 'light', 'hc-dark', 'hc-light']) {
+    await p.evaluate(`window.__applyTheme('${theme}')`);
+    await p.evaluate(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`);
+    await p.evaluate(`window.scrollTo(0, 0)`);
+    await p.screenshot({ path: join(shotDir, `webview-8-datasets-${theme}.png`), fullPage: true });
+    for (const id of ['absMean', 'relChange', 'difference']) await p.screenshot({ path: join(shotDir, `webview-8-${id}-${theme}.png`), clip: await clip(p, `#section-${id}`), fullPage: true });
+  }
+  await finish(p, errors, 'eight datasets');
 }
 
 async function sidebar(browser: Browser, origin: string, theme: 'dark' | 'light'): Promise<void> {
@@ -259,7 +354,10 @@ async function main(): Promise<void> {
   mkdirSync(shotDir, { recursive: true });
   await build();
   const { server, origin } = await serve(pageDir);
-  writeFileSync(join(pageDir, 'fake-vscode.js'), fakeVscode(sampleState()));
+  const pair = (a: string, b: string): ComparisonRequest => ({ choice: { kind: 'pair', a, b }, metric: 'absMean' });
+  writeFileSync(join(pageDir, 'fake-vscode.js'), fakeVscode(sampleState(), [sampleState({ comparison: pair('python', 'cpp') }), sampleState({ comparison: pair('python', 'cpp'), hidden: ['python'] })]));
+  writeFileSync(join(pageDir, 'fake-vscode-8.js'), fakeVscode(sampleState({ datasets: 8 }), [sampleState({ datasets: 8, comparison: { choice: { kind: 'vsRest', name: 'cpp' }, metric: 'absMean' } })]));
+  writeFileSync(join(pageDir, 'panel8.html'), page('panel', origin, 'fake-vscode-8.js'));
   writeFileSync(join(pageDir, 'fake-vscode-empty.js'), fakeVscode(sampleState({ empty: true })));
   writeFileSync(join(pageDir, 'panel.html'), page('panel', origin, 'fake-vscode.js'));
   writeFileSync(join(pageDir, 'sidebar.html'), page('sidebar', origin, 'fake-vscode.js'));
@@ -273,6 +371,7 @@ async function main(): Promise<void> {
   });
   try {
     await panel(browser, origin);
+    await eight(browser, origin);
     await sidebar(browser, origin, 'dark');
     await sidebar(browser, origin, 'light');
     await empty(browser, origin);

@@ -111,3 +111,41 @@ export const LIGHT: FakeTheme = {
     '--vscode-testing-iconPassed': '#388a34',
   },
 };
+
+/** Dark High Contrast: black background, white text, cyan borders. */
+export const HC_DARK: FakeTheme = {
+  bodyClass: 'vscode-high-contrast',
+  vars: {
+    ...DARK.vars,
+    '--vscode-foreground': '#ffffff',
+    '--vscode-descriptionForeground': '#ffffff',
+    '--vscode-editor-background': '#000000',
+    '--vscode-sideBar-background': '#000000',
+    '--vscode-editorWidget-border': '#6fc3df',
+    '--vscode-panel-border': '#6fc3df',
+    '--vscode-contrastBorder': '#6fc3df',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-editorHoverWidget-background': '#0c141f',
+    '--vscode-editorHoverWidget-foreground': '#ffffff',
+    '--vscode-editorHoverWidget-border': '#6fc3df',
+  },
+};
+
+/** Light High Contrast: white background, near-black text, dark blue borders. */
+export const HC_LIGHT: FakeTheme = {
+  bodyClass: 'vscode-high-contrast-light',
+  vars: {
+    ...LIGHT.vars,
+    '--vscode-foreground': '#292929',
+    '--vscode-descriptionForeground': '#292929',
+    '--vscode-editor-background': '#ffffff',
+    '--vscode-sideBar-background': '#ffffff',
+    '--vscode-editorWidget-border': '#0f4a85',
+    '--vscode-panel-border': '#0f4a85',
+    '--vscode-contrastBorder': '#0f4a85',
+    '--vscode-focusBorder': '#006bbd',
+    '--vscode-editorHoverWidget-background': '#ffffff',
+    '--vscode-editorHoverWidget-foreground': '#292929',
+    '--vscode-editorHoverWidget-border': '#0f4a85',
+  },
+};

@@ -12,7 +12,8 @@ export function backgroundColor(theme: Theme): string {
 }
 
 export function gridColor(theme: Theme): string {
-  return withAlpha(theme.grid, 0.6);
+  // High-contrast borders are strong colours: as a grid they would compete with the data.
+  return withAlpha(theme.grid, theme.kind.startsWith('high-contrast') ? 0.3 : 0.6);
 }
 
 /** A linear or category axis in theme colours; the zero line is drawn stronger when it shows. */
@@ -31,7 +32,7 @@ export function legend(theme: Theme, compact = false): NonNullable<ChartOptions[
   return {
     position: compact ? 'bottom' : 'top',
     align: 'start',
-    labels: { color: theme.foreground, font: fontOf(theme, compact ? 11 : 12), usePointStyle: true, pointStyle: 'circle', boxWidth: 8, boxHeight: 8, padding: compact ? 8 : 14 },
+    labels: { color: theme.foreground, font: fontOf(theme, compact ? 11 : 12), usePointStyle: true, boxWidth: 8, boxHeight: 8, padding: compact ? 8 : 14 },
   } as NonNullable<ChartOptions['plugins']>['legend'];
 }
 

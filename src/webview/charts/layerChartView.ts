@@ -3,7 +3,8 @@
  * The same Chart instance is updated in place on each snapshot, so the page does not flicker.
  */
 import type { TooltipItem } from 'chart.js';
-import { pointCounts, type LayerChartData } from '../../shared/chartData';
+import { pointCounts, yRange, type LayerChartData } from '../../shared/chartData';
+import { seriesShape } from '../../shared/palette';
 import { describeLayerChart, formatValue } from '../../shared/chartText';
 import { withAlpha } from '../color';
 import { seriesColor, type Theme } from '../theme';
@@ -15,7 +16,9 @@ export interface LayerChartOptions {
   yTitle: string;
   /** Word for the error bars in tooltips ('std', 'SE'); none draws a plain line chart. */
   errorName?: string;
-  /** Start the y axis at zero (magnitudes) rather than fit the data (signed means). */
+  /** How the y axis is scaled: `data` fits the data (the panel's "Start y axes at zero" stretches it to 0), `share` is fixed 0–100%. */
+  scale?: 'data' | 'share';
+  /** Start the y axis at zero, for the side view's glance chart. */
   fromZero?: boolean;
   /** Narrow side-view style: smaller fonts, legend below, no axis titles. */
   compact?: boolean;
@@ -29,23 +32,39 @@ interface ErrorPoint {
 }
 
 export class LayerChartView extends ThemedChart {
+  private fromZero = false;
+
   constructor(
     id: string,
     canvas: HTMLCanvasElement,
     private readonly options: LayerChartOptions,
+    /** Called with the layer the user clicked (drill-down). */
+    private readonly onLayer?: (layer: number) => void,
   ) {
     super(id, canvas);
   }
 
-  render(data: LayerChartData, theme: Theme): void {
+  /** `fromZero`: the user's "Start y axes at zero" (charts that fit the data stretch to 0). */
+  render(data: LayerChartData, theme: Theme, fromZero = this.options.fromZero ?? false): void {
+    this.fromZero = fromZero;
     this.canvas.dataset.points = JSON.stringify(pointCounts(data));
     this.canvas.setAttribute('aria-label', describeLayerChart(data, this.options.yTitle));
     const config = this.config(data, theme);
     this.draw(config, theme);
+    const y = this.axisRange('y');
+    if (y) (this.canvas.dataset.yMin = String(y.min)), (this.canvas.dataset.yMax = String(y.max));
+  }
+
+  private yAxis(data: LayerChartData, theme: Theme) {
+    const { compact, yTitle, scale } = this.options;
+    const title = compact ? undefined : yTitle;
+    if (scale === 'share') return axis(theme, title, { min: 0, max: 1, ticks: { color: theme.muted, font: fontOf(theme, 11), callback: (v: number | string) => `${Math.round(Number(v) * 100)}%` } });
+    const fitted = yRange(data, this.fromZero);
+    return axis(theme, title, fitted ? { min: fitted.min, max: fitted.max } : {});
   }
 
   private config(data: LayerChartData, theme: Theme) {
-    const { errorName, compact, fromZero, yTitle } = this.options;
+    const { errorName, compact } = this.options;
     // Error bars of several datasets at one layer would sit on top of each other; shift each
     // dataset a little sideways (a "dodge") on a numeric x axis so every bar stays readable.
     const numericX = !!errorName;
@@ -62,8 +81,9 @@ export class LayerChartView extends ThemedChart {
         borderColor: color,
         backgroundColor: color,
         borderWidth: compact ? 1.5 : 2,
-        pointRadius: compact ? 0 : 2.5,
-        pointHoverRadius: 4,
+        pointStyle: seriesShape(s.colorIndex),
+        pointRadius: compact ? 0 : 3,
+        pointHoverRadius: 5,
         pointHitRadius: 6,
         spanGaps: false,
         errorBarColor: whisker,
@@ -81,9 +101,17 @@ export class LayerChartView extends ThemedChart {
       options: {
         interaction: { mode: 'index', intersect: false },
         layout: { padding: compact ? 0 : { right: 8 } },
+        onClick: (_e: unknown, elements: { index: number }[]) => {
+          const layer = data.layers[elements[0]?.index ?? -1];
+          if (layer !== undefined) this.onLayer?.(layer);
+        },
+        onHover: (e: { native?: Event | null }, elements: unknown[]) => {
+          const target = e.native?.target;
+          if (this.onLayer && target instanceof HTMLElement) target.style.cursor = elements.length ? 'pointer' : 'default';
+        },
         scales: {
           x: numericX ? layerAxis(theme, data.layers) : axis(theme, compact ? undefined : 'layer', { ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0 }, grid: { color: gridColor(theme) } }),
-          y: axis(theme, compact ? undefined : yTitle, { beginAtZero: fromZero ?? false }),
+          y: this.yAxis(data, theme),
         },
         plugins: {
           legend: legend(theme, compact),

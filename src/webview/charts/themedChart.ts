@@ -3,9 +3,11 @@
  * a theme-coloured background (so exported PNGs are not transparent), PNG export and disposal.
  */
 import { Chart, type ChartConfiguration } from 'chart.js';
+import type { ExportCaption } from '../../shared/exportCaption';
 import type { Theme } from '../theme';
 import type { ChartHandle } from './chartHandle';
 import { backgroundColor } from './chartStyle';
+import { composePng, EXPORT_SCALE } from './pngExport';
 import { backgroundPlugin, setupCharts } from './setup';
 
 export abstract class ThemedChart implements ChartHandle {
@@ -34,8 +36,25 @@ export abstract class ThemedChart implements ChartHandle {
     this.chart.update('none');
   }
 
-  toPng(): string | undefined {
-    return this.chart?.toBase64Image('image/png');
+  /** Where an axis starts and ends as drawn, for tests (data-y-min / data-y-max on the canvas). */
+  protected axisRange(id: string): { min: number; max: number } | undefined {
+    const scale = this.chart?.scales[id];
+    return scale ? { min: scale.min, max: scale.max } : undefined;
+  }
+
+  /** Redraws the chart at 2× for the image, then as it was on screen. */
+  toPng(caption?: ExportCaption): string | undefined {
+    const chart = this.chart;
+    if (!chart || !this.theme) return undefined;
+    const before = chart.options.devicePixelRatio;
+    chart.options.devicePixelRatio = EXPORT_SCALE;
+    chart.resize();
+    try {
+      return composePng(chart.canvas, caption, this.theme);
+    } finally {
+      chart.options.devicePixelRatio = before;
+      chart.resize();
+    }
   }
 
   destroy(): void {

@@ -21,6 +21,8 @@ export class ChartSection {
   readonly root: HTMLElement;
   private readonly note = el('p', { class: 'section-note', hidden: true });
   private readonly tableHost = el('div', { class: 'section-table' });
+  /** Below the chart: the drill-down list of the layer last clicked. */
+  private readonly drillHost = el('div', { class: 'section-drill' });
   private readonly toggle: HTMLElement & { checked: boolean };
   private table: () => TableModel | undefined = () => undefined;
 
@@ -40,6 +42,7 @@ export class ChartSection {
       options.controls,
       this.note,
       options.content,
+      this.drillHost,
       this.tableHost,
     );
   }
@@ -48,6 +51,11 @@ export class ChartSection {
   setTable(table: () => TableModel | undefined): void {
     this.table = table;
     this.renderTable();
+  }
+
+  /** Shows (or, with undefined, removes) the drill-down under the chart. */
+  setDrill(content: HTMLElement | undefined): void {
+    this.drillHost.replaceChildren(...(content ? [content] : []));
   }
 
   /** A note in place of the chart (e.g. fewer than two datasets to compare); undefined shows the chart. */

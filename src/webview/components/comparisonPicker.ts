@@ -1,63 +1,119 @@
-/** The two datasets the difference chart compares: A and B, each a dropdown of visible datasets. */
-import { pickComparison, type ComparisonPair } from '../../shared/chartData';
+/**
+ * What the comparison chart compares: a mode (two datasets, or one against all the others
+ * pooled), the datasets, and the metric. Each change posts the whole request; the host answers
+ * with a snapshot holding the new statistics.
+ */
+import { metricLabel, pickPair } from '../../shared/comparisonData';
+import type { ComparisonChoice, ComparisonMetric, ComparisonRequest, ComparisonView } from '../../shared/protocol';
 import { el } from '../dom';
 import type { Host } from '../host';
 
 type Select = HTMLElement & { value: string };
+type Mode = ComparisonChoice['kind'];
 
 export class ComparisonPicker {
   readonly root: HTMLElement;
+  private readonly mode: Select;
   private readonly a: Select;
   private readonly b: Select;
+  private readonly metric: Select;
+  private readonly bPart: HTMLElement;
+  private readonly minus = el('span', { class: 'comparison-minus', 'aria-hidden': 'true' }, '−');
   private optionsKey = '';
-  private pair: ComparisonPair | undefined;
+  private request: ComparisonRequest | undefined;
+  private names: string[] = [];
 
   constructor(private readonly host: Host) {
-    this.a = this.select('a');
-    this.b = this.select('b');
+    this.mode = this.select('mode', 'Compare', () => this.onMode());
+    this.a = this.select('a', 'Dataset A', () => this.onSide('a'));
+    this.b = this.select('b', 'Dataset B', () => this.onSide('b'));
+    this.metric = this.select('metric', 'Metric', () => this.onMetric());
+    this.mode.replaceChildren(option('pair', 'Two datasets', true), option('vsRest', 'One dataset vs the rest', false));
+    this.bPart = el('span', { class: 'comparison-part' }, el('vscode-label', { for: 'compare-b' }, 'Dataset B'), this.b);
     this.root = el(
       'div',
       { class: 'comparison', 'data-testid': 'comparison' },
-      el('vscode-label', { for: 'compare-a' }, 'Dataset A'),
-      this.a,
-      el('span', { class: 'comparison-minus', 'aria-hidden': 'true' }, '−'),
-      el('vscode-label', { for: 'compare-b' }, 'Dataset B'),
-      this.b,
+      el('span', { class: 'comparison-part' }, el('vscode-label', { for: 'compare-mode' }, 'Compare'), this.mode),
+      el('span', { class: 'comparison-part' }, el('vscode-label', { for: 'compare-a' }, 'Dataset A'), this.a),
+      this.minus,
+      this.bPart,
+      el('span', { class: 'comparison-part' }, el('vscode-label', { for: 'compare-metric' }, 'Metric'), this.metric),
     );
   }
 
-  private select(side: 'a' | 'b'): Select {
-    const s = el('vscode-single-select', { id: `compare-${side}`, 'data-testid': `compare-${side}`, 'data-focus-key': `compare-${side}`, label: side === 'a' ? 'Dataset A' : 'Dataset B' }) as Select;
-    s.addEventListener('change', () => {
-      if (!this.pair || s.value === this.pair[side]) return;
-      const next = pickComparison(this.pair, side, s.value);
-      this.pair = next;
-      this.setValues(next);
-      this.host.post({ type: 'setComparison', a: next.a, b: next.b });
-    });
+  private select(id: string, label: string, onChange: () => void): Select {
+    const s = el('vscode-single-select', { id: `compare-${id}`, 'data-testid': `compare-${id}`, 'data-focus-key': `compare-${id}`, label }) as Select;
+    s.addEventListener('change', onChange);
     return s;
   }
 
-  update(names: string[], pair: ComparisonPair | undefined): void {
-    this.pair = pair;
-    this.root.hidden = !pair;
-    if (!pair) return;
-    const key = JSON.stringify(names);
+  private onMode(): void {
+    const r = this.request;
+    const mode = this.mode.value as Mode;
+    if (!r || mode === r.choice.kind) return;
+    const a = r.choice.kind === 'pair' ? r.choice.a : r.choice.name;
+    const names = this.names;
+    const choice: ComparisonChoice = mode === 'vsRest' ? { kind: 'vsRest', name: a } : { kind: 'pair', a, b: names.find((n) => n !== a) ?? a };
+    this.send({ ...r, choice });
+  }
+
+  private onSide(side: 'a' | 'b'): void {
+    const r = this.request;
+    const value = (side === 'a' ? this.a : this.b).value;
+    if (!r || !value) return;
+    if (r.choice.kind === 'vsRest') {
+      if (side === 'a' && value !== r.choice.name) this.send({ ...r, choice: { kind: 'vsRest', name: value } });
+      return;
+    }
+    if (value === r.choice[side]) return;
+    this.send({ ...r, choice: pickPair(r.choice, side, value) });
+  }
+
+  private onMetric(): void {
+    const r = this.request;
+    const metric = this.metric.value as ComparisonMetric;
+    if (!r || !metric || metric === r.metric) return;
+    this.send({ ...r, metric });
+  }
+
+  private send(request: ComparisonRequest): void {
+    this.request = request;
+    this.setValues(request);
+    this.host.post({ type: 'setComparison', request });
+  }
+
+  update(names: string[], view: ComparisonView | undefined): void {
+    this.request = view?.request;
+    this.names = names;
+    this.root.hidden = names.length < 2;
+    if (!view) return;
+    const key = JSON.stringify([names, view.metrics]);
     if (key !== this.optionsKey) {
       // Options are rebuilt only when the datasets change, so an open dropdown is not disturbed by progress.
       this.optionsKey = key;
-      this.a.replaceChildren(...names.map((n) => option(n, n === pair.a)));
-      this.b.replaceChildren(...names.map((n) => option(n, n === pair.b)));
+      this.a.replaceChildren(...names.map((n) => option(n, n, false)));
+      this.b.replaceChildren(...names.map((n) => option(n, n, false)));
+      this.metric.replaceChildren(...view.metrics.map((m) => option(m, metricLabel(m), false)));
     }
-    this.setValues(pair);
+    this.setValues(view.request);
   }
 
-  private setValues(pair: ComparisonPair): void {
-    if (this.a.value !== pair.a) this.a.value = pair.a;
-    if (this.b.value !== pair.b) this.b.value = pair.b;
+  private setValues(r: ComparisonRequest): void {
+    const pair = r.choice.kind === 'pair';
+    const a = r.choice.kind === 'pair' ? r.choice.a : r.choice.name;
+    set(this.mode, r.choice.kind);
+    set(this.a, a);
+    if (r.choice.kind === 'pair') set(this.b, r.choice.b);
+    set(this.metric, r.metric);
+    this.bPart.hidden = !pair;
+    this.minus.textContent = pair ? '−' : '− the rest';
   }
 }
 
-function option(name: string, selected: boolean): HTMLElement {
-  return el('vscode-option', { value: name, selected }, name);
+function set(s: Select, value: string): void {
+  if (s.value !== value) s.value = value;
+}
+
+function option(value: string, text: string, selected: boolean): HTMLElement {
+  return el('vscode-option', { value, selected }, text);
 }

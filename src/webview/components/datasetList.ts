@@ -5,7 +5,7 @@
  */
 import type { DatasetResult } from '../../core/results';
 import type { ViewState } from '../../shared/protocol';
-import { allDatasets } from '../../shared/chartData';
+import { allDatasets, colorIndexOf } from '../../shared/chartData';
 import { button, el } from '../dom';
 import type { Host } from '../host';
 import { seriesColor, type Theme } from '../theme';
@@ -14,24 +14,25 @@ export type DatasetListVariant = 'chips' | 'list';
 
 export function datasetList(state: ViewState, theme: Theme, host: Host, variant: DatasetListVariant): HTMLElement {
   const hidden = new Set(state.hidden);
-  const items = allDatasets(state).map((d, i) => datasetItem(d, !hidden.has(d.name), seriesColor(theme, i), host));
+  const items = allDatasets(state).map((d) => datasetItem(d, !hidden.has(d.name), seriesColor(theme, colorIndexOf(state, d.name)), host, state.selection === d.name));
   return el('ul', { class: `datasets datasets-${variant}`, 'aria-label': 'Datasets', 'data-testid': 'datasets' }, ...items);
 }
 
-function datasetItem(d: DatasetResult, visible: boolean, color: string, host: Host): HTMLElement {
+function datasetItem(d: DatasetResult, visible: boolean, color: string, host: Host, selection: boolean): HTMLElement {
   const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
   swatch.style.backgroundColor = color;
   const toggle = el('vscode-checkbox', { label: d.name, 'aria-label': `Show ${d.name} in the charts`, 'data-focus-key': `visible:${d.name}`, 'data-testid': `dataset-toggle-${d.name}` }) as HTMLElement & { checked: boolean };
   toggle.checked = visible;
   toggle.addEventListener('change', () => host.post({ type: 'toggleDataset', name: d.name, visible: toggle.checked }));
-  const meta = el('span', { class: 'dataset-meta', title: skippedTitle(d) }, describe(d));
+  const meta = el('span', { class: 'dataset-meta', title: selection ? 'The last profiled selection: the next Profile Selection replaces it unless you keep it.' : skippedTitle(d) }, selection ? `selection · replaced by the next one · ${describe(d)}` : describe(d));
   const actions = el(
     'span',
     { class: 'dataset-actions' },
+    selection ? button('Keep as dataset', () => host.post({ type: 'keepSelection' }), { key: 'keep-selection', ariaLabel: `Keep ${d.name} as a dataset`, title: 'Keep this selection; the next selection then adds a new one.' }) : undefined,
     button('Rename…', () => host.post({ type: 'renameDataset', name: d.name }), { secondary: true, key: `rename:${d.name}`, ariaLabel: `Rename dataset ${d.name}` }),
     button('Remove', () => host.post({ type: 'removeDataset', name: d.name }), { secondary: true, key: `remove:${d.name}`, ariaLabel: `Remove dataset ${d.name}` }),
   );
-  return el('li', { class: visible ? 'dataset' : 'dataset dataset-hidden', 'data-dataset': d.name }, el('span', { class: 'dataset-name' }, swatch, toggle), meta, actions);
+  return el('li', { class: `${visible ? 'dataset' : 'dataset dataset-hidden'}${selection ? ' dataset-selection' : ''}`, 'data-dataset': d.name }, el('span', { class: 'dataset-name' }, swatch, toggle), meta, actions);
 }
 
 function describe(d: DatasetResult): string {

@@ -9,6 +9,8 @@ import type { HeatmapGrid } from '../../shared/chartData';
 import { formatColor, scaleColor } from '../color';
 import { el } from '../dom';
 import type { ChartHandle } from '../charts/chartHandle';
+import { composePng, EXPORT_SCALE } from '../charts/pngExport';
+import type { ExportCaption } from '../../shared/exportCaption';
 import type { Theme } from '../theme';
 import { CELL_WIDTH, geometry, paintCells, paintRowLabels, ROW_LABEL_WIDTH, sizeCanvas, type HeatmapGeometry } from './paint';
 
@@ -125,22 +127,42 @@ export class HeatmapView implements ChartHandle {
     if (changed) this.schedule();
   }
 
-  toPng(): string | undefined {
+  /** The whole text at 2× (narrower cells past MAX_EXPORT_WIDTH), with the colour legend and the caption. */
+  toPng(caption?: ExportCaption): string | undefined {
     const { grid, theme } = this;
     if (!grid || !theme || grid.cols === 0) return undefined;
     const canvas = document.createElement('canvas');
-    const cellWidth = Math.max(2, Math.min(CELL_WIDTH, Math.floor((MAX_EXPORT_WIDTH - ROW_LABEL_WIDTH) / grid.cols)));
+    const cellWidth = Math.max(2, Math.min(CELL_WIDTH, Math.floor((MAX_EXPORT_WIDTH / EXPORT_SCALE - ROW_LABEL_WIDTH) / grid.cols)));
     const g = geometry(grid, canvas.getContext('2d')!, theme, cellWidth);
-    const width = ROW_LABEL_WIDTH + grid.cols * cellWidth;
-    const height = g.cellsHeight + g.labelHeight;
-    canvas.width = width;
-    canvas.height = height;
+    const legendHeight = 28;
+    const width = Math.max(ROW_LABEL_WIDTH + grid.cols * cellWidth, 360);
+    const height = legendHeight + g.cellsHeight + g.labelHeight;
+    canvas.width = width * EXPORT_SCALE;
+    canvas.height = height * EXPORT_SCALE;
     const ctx = canvas.getContext('2d')!;
+    ctx.scale(EXPORT_SCALE, EXPORT_SCALE);
     ctx.fillStyle = formatColor(theme.background);
     ctx.fillRect(0, 0, width, height);
+    this.paintExportLegend(ctx, grid, theme, ROW_LABEL_WIDTH, 8);
+    ctx.translate(0, legendHeight);
     paintRowLabels(ctx, grid, g, theme);
     paintCells(ctx, grid, g, theme, { firstCol: 0, endCol: grid.cols, originX: ROW_LABEL_WIDTH, perLayer: this.perLayer });
-    return canvas.toDataURL('image/png');
+    return composePng(canvas, caption, theme);
+  }
+
+  private paintExportLegend(ctx: CanvasRenderingContext2D, grid: HeatmapGrid, theme: Theme, x: number, y: number): void {
+    const w = 160;
+    const gradient = ctx.createLinearGradient(x, 0, x + w, 0);
+    for (let i = 0; i <= 10; i++) gradient.addColorStop(i / 10, formatColor(scaleColor(theme.heatStops, i / 10)));
+    ctx.fillStyle = gradient;
+    ctx.fillRect(x, y, w, 10);
+    ctx.font = `11px ${theme.fontFamily}`;
+    ctx.fillStyle = theme.muted;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    const low = this.perLayer ? 'lowest in its layer' : formatValue(grid.min);
+    const high = this.perLayer ? 'highest in its layer (log scale)' : `${formatValue(grid.max)} (log scale)`;
+    ctx.fillText(`${low}  →  ${high}`, x + w + 8, y + 5);
   }
 
   destroy(): void {

@@ -4,7 +4,6 @@
  */
 import { allDatasets, layerChart } from '../../shared/chartData';
 import type { HostCommand, RunProgress, ViewState } from '../../shared/protocol';
-import type { ChartHandle } from '../charts/chartHandle';
 import { LayerChartView } from '../charts/layerChartView';
 import { chartBox } from '../components/chartSection';
 import { datasetList } from '../components/datasetList';
@@ -13,7 +12,7 @@ import { ProgressLine } from '../components/progressLine';
 import { button, el, keepFocus } from '../dom';
 import type { Host } from '../host';
 import type { Theme } from '../theme';
-import type { View } from '../view';
+import type { ExportItem, View } from '../view';
 
 // Ordered so pairs of short labels share a row and long ones (`wide`) get a row of their own at ~250 px.
 const COMMANDS: { command: HostCommand; label: string; needsResults?: boolean; primary?: boolean; wide?: boolean }[] = [
@@ -73,7 +72,7 @@ export class SidebarView implements View {
   }
 
   /** The panel exports the charts; the glance chart here would only duplicate one of them. */
-  charts(): ChartHandle[] {
+  charts(): ExportItem[] {
     return [];
   }
 }
