@@ -105,7 +105,7 @@ export function modelId(spec: ModelSpec): string {
   return spec.kind === 'hub' ? spec.id : spec.path;
 }
 
-async function resolveModel(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
+export async function resolveModel(spec: ModelSpec, opts: LoadOptions): Promise<ResolvedModel> {
   const tokenizer = opts.tokenizer === undefined ? undefined : await tokenizerOverride(opts.tokenizer);
   const resolved = await resolveModelFiles(spec, opts);
   return tokenizer ? { ...resolved, tokenizer } : resolved;

@@ -1,0 +1,78 @@
+/**
+ * Incremental re-runs: the record cache's key computed from the files a run would read (without
+ * loading the model), and a dataset assembled wholly from cached records when every text hits.
+ */
+import * as ort from 'onnxruntime-node';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DatasetInput, LoadOptions, ModelSpec } from '../api';
+import { datasetSources } from '../dataset/sources';
+import { datasetFromRecords } from '../stats/fromRecords';
+import { sha256Text } from '../stats/records';
+import { resolveModel } from '../modelLoading';
+import type { DatasetResult, SkippedFile, TextRecord } from '../results';
+import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { RecordCache, type CacheKey } from './recordCache';
+
+/** Settings of a run that change its numbers. */
+export interface NumericSettings {
+  maxTokens: number;
+  skipFirstToken: boolean;
+  graphOptimizationLevel: string;
+}
+
+/** Opens the cache for a model and settings: hashes the model, tokenizer and config files (no ONNX Runtime session). */
+export async function openRecordCache(root: string, spec: ModelSpec, opts: LoadOptions, settings: NumericSettings, maxBytes?: number): Promise<RecordCache> {
+  const resolved = await resolveModel(spec, opts);
+  const tokenizerFile = resolved.tokenizer ? (resolved.tokenizer.endsWith('.json') ? resolved.tokenizer : path.join(resolved.tokenizer, 'tokenizer.json')) : path.join(resolved.folder, 'tokenizer.json');
+  const key: CacheKey = {
+    modelSha256: await hashFile(path.join(resolved.folder, resolved.onnxFile)),
+    tokenizerSha256: await hashTextFile(tokenizerFile),
+    configSha256: resolved.config?.sha256,
+    maxTokens: settings.maxTokens,
+    skipFirstToken: settings.skipFirstToken,
+    graphOptimizationLevel: settings.graphOptimizationLevel,
+    onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
+    tool: `${TOOL_NAME} ${TOOL_VERSION}`,
+  };
+  return new RecordCache(root, key, maxBytes);
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function hashTextFile(file: string): Promise<string | undefined> {
+  try {
+    return sha256Text(await readFile(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The dataset from cached records alone, or undefined when any text of it is new or changed (then
+ * the model must run). Files are read and hashed, never tokenized.
+ */
+export async function datasetFromCache(input: DatasetInput, cache: RecordCache): Promise<DatasetResult | undefined> {
+  const skipped: SkippedFile[] = [];
+  const sources = await datasetSources(input, skipped);
+  const records: TextRecord[] = [];
+  for (const source of sources) {
+    const text = await source.read();
+    if (!text.ok) {
+      skipped.push({ path: source.label, reason: text.reason });
+      continue;
+    }
+    const record = await cache.get(source.label, sha256Text(text.text));
+    if (!record) return undefined;
+    records.push(record);
+  }
+  const facts = await cache.facts();
+  if (!facts) return undefined;
+  return datasetFromRecords(input.name, records, { ...(input.paths?.length ? { source: input.paths.join(', ') } : {}), skipped, substepKinds: facts.substepKinds, numLayers: facts.model.numLayers });
+}
