@@ -22,6 +22,7 @@ import { ProbedSession, quantizesActivationsPerTensor, stageModel, type StagedMo
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { TextAccumulator, type TextStats } from './stats/textStats';
 import { TOOL_NAME, TOOL_VERSION } from './version';
+import { WindowQueue } from './batching';
 import { ProfileCancelledError } from './runtime/cancel';
 
 export { ProfileCancelledError };
@@ -239,15 +240,9 @@ export class LayerProfiler {
         progress.current = text.label;
       }
     };
-    // Independent windows of different texts share batches.
-    const queue: { text: Pending; window: number[] }[] = [];
-    const flush = async (all: boolean) => {
-      while (queue.length >= opts.batchSize || (all && queue.length > 0)) {
-        const batch = queue.splice(0, opts.batchSize);
-        const values = await this.session.run(batch.map((b) => b.window), tokenizer.padId);
-        batch.forEach((item, i) => feed(item.text, values[i]));
-      }
-    };
+    // Independent windows of different texts share batches, grouped by length (see batching.ts).
+    const queue = new WindowQueue<Pending, WindowProbeValues>({ batchSize: opts.batchSize, run: (windows) => this.session.run(windows, tokenizer.padId), deliver: feed });
+    const flush = (all: boolean) => queue.flush(all);
 
     for (const source of sources) {
       if (signal?.aborted) {
@@ -285,7 +280,7 @@ export class LayerProfiler {
           break;
         }
       } else {
-        for (const window of planned.segments.flat()) queue.push({ text: pending, window });
+        for (const window of planned.segments.flat()) queue.push(pending, window);
         await flush(false);
       }
       if (Date.now() - lastReport >= 1000) {
