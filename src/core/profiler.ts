@@ -9,6 +9,7 @@ import { tokenOffsets } from './model/tokenOffsets';
 import type { OpenOptions } from './modelLoading';
 import { instrumentForProfile } from './profileGraph';
 import type { DatasetResult, ProfileSettings, SkippedFile, TextRecord, TokenProfile } from './results';
+import { WindowQueue } from './batching';
 import { ProfileCancelledError } from './runtime/cancel';
 import { ProbedSession, quantizesActivationsPerTensor, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
@@ -132,15 +133,9 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
         progress.current = text.label;
       }
     };
-    // Independent windows of different texts share batches.
-    const queue: { text: Pending; window: number[] }[] = [];
-    const flush = async (all: boolean) => {
-      while (queue.length >= opts.batchSize || (all && queue.length > 0)) {
-        const batch = queue.splice(0, opts.batchSize);
-        const values = await this.session.run(batch.map((b) => b.window), tokenizer.padId);
-        batch.forEach((item, i) => feed(item.text, values[i]));
-      }
-    };
+    // Independent windows of different texts share batches, grouped by length (see batching.ts).
+    const queue = new WindowQueue<Pending, WindowProbeValues>({ batchSize: opts.batchSize, run: (windows) => this.session.run(windows, tokenizer.padId), deliver: feed });
+    const flush = (all: boolean) => queue.flush(all);
 
     for (const source of sources) {
       if (signal?.aborted) {
@@ -178,7 +173,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
           break;
         }
       } else {
-        for (const window of planned.segments.flat()) queue.push({ text: pending, window });
+        for (const window of planned.segments.flat()) queue.push(pending, window);
         await flush(false);
       }
       if (Date.now() - lastReport >= 1000) {

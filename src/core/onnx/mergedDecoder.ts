@@ -27,7 +27,7 @@ export function liftMergedDecoder(model: OnnxModelFile): LiftedDecoder | undefin
   const renames: onnx.INodeProto[] = outputs.map((name, i) => ({ opType: 'Identity', name: `layer_profiler/lifted/${name}`, input: [branchOutputs[i].name ?? ''], output: [name] }));
   const lifted = [...nodes.filter((n) => n !== ifNode), ...branch.node, ...renames];
   const bytes = replaceGraphNodes(model.bytes, lifted, branch.initializer ?? []);
-  const reparsed = parseOnnxModel(model.path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   // Keep the identity of the file on disk (results name the file the user has).
-  return { model: { ...reparsed, sha256: model.sha256 }, note: `lifted the no-cache branch of the merged decoder's If (${ifNode.name || 'unnamed'}) into the main graph` };
+  const reparsed = parseOnnxModel(model.path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), model.sha256);
+  return { model: reparsed, note: `lifted the no-cache branch of the merged decoder's If (${ifNode.name || 'unnamed'}) into the main graph` };
 }

@@ -43,7 +43,8 @@ export async function readOnnxModel(file: string): Promise<OnnxModelFile> {
   return parseOnnxModel(file, bytes);
 }
 
-export function parseOnnxModel(file: string, bytes: Buffer): OnnxModelFile {
+/** `sha256`: the file's hash when already known (a rewritten model keeps its file's identity). */
+export function parseOnnxModel(file: string, bytes: Buffer, sha256?: string): OnnxModelFile {
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -67,7 +68,7 @@ export function parseOnnxModel(file: string, bytes: Buffer): OnnxModelFile {
   return {
     path: file,
     bytes,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: sha256 ?? createHash('sha256').update(bytes).digest('hex'),
     model,
     graph,
     opset: defaultOpset ? Number(defaultOpset.version) : 1,
