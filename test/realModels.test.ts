@@ -97,6 +97,20 @@ describe('real-exporter models', function () {
     });
   }
 
+  it('ort-genai-tiny-random-llama-fp16: a long text in windows continues through the cache (token by token after the prompt, as the build requires) and equals one pass', async () => {
+    const profiler = await LayerProfiler.open({ kind: 'local', path: path.join(root!, 'ort-genai-tiny-random-llama-fp16') });
+    try {
+      const text = 'def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n';
+      const one = await profiler.profileText(text, { maxTokens: 512, batchSize: 1 });
+      const split = await profiler.profileText(text, { maxTokens: 8, batchSize: 1 });
+      assert.ok(split.stats.windows > 2);
+      assert.equal(split.stats.exact, true);
+      one.stats.layers.forEach((l, i) => assert.ok(relClose(split.stats.layers[i].absMean, l.absMean, 5e-3), `layer ${i}: ${split.stats.layers[i].absMean} vs ${l.absMean}`));
+    } finally {
+      await profiler.dispose();
+    }
+  });
+
   it('refuses the BeamSearch-wrapped model with a message that says why and what to do', async () => {
     await assert.rejects(inspectModel({ kind: 'local', path: path.join(root!, 'ort-testdata/tiny_gpt2_beamsearch.onnx') }), (err: Error) => {
       assert.ok(err instanceof SpineNotFoundError);

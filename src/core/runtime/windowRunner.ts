@@ -60,6 +60,8 @@ export class WindowRunner<V> {
   private readonly cache: Map<string, string> | undefined;
   /** Each window is fed one token at a time through the cache (graphs that take one token per run). */
   readonly decodesTokenByToken: boolean;
+  /** Windows after a text's first continue one token at a time (the graph refused several at once after a prompt). */
+  private continuesTokenByToken = false;
 
   constructor(
     readonly session: ort.InferenceSession,
@@ -113,21 +115,35 @@ export class WindowRunner<V> {
     const out: V[] = [];
     let past: Record<string, ort.Tensor> | undefined;
     let position = 0;
+    const step = async (ids: number[], target: number[] | undefined): Promise<V> => {
+      if (signal?.aborted) throw new ProfileCancelledError();
+      const feeds = buildContinuationFeeds(this.plan, { ids, position, past });
+      Object.assign(feeds, this.readout.extraFeeds?.(target && [target], ids.length, 1));
+      const result = await this.session.run(feeds, fetches);
+      past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
+      position += ids.length;
+      return this.readout.extract(result, ids.length, 0, ids.length);
+    };
     for (const [w, window] of windows.entries()) {
-      const starts = this.decodesTokenByToken ? window.map((_, t) => t) : [0];
-      const parts: V[] = [];
-      for (const start of starts) {
-        if (signal?.aborted) throw new ProfileCancelledError();
-        const end = this.decodesTokenByToken ? start + 1 : window.length;
-        const ids = window.slice(start, end);
-        const feeds = buildContinuationFeeds(this.plan, { ids, position, past });
-        Object.assign(feeds, this.readout.extraFeeds?.(targets && [targets[w].slice(start, end)], ids.length, 1));
-        const result = await this.session.run(feeds, fetches);
-        parts.push(this.readout.extract(result, ids.length, 0, ids.length));
-        past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
-        position += ids.length;
+      const target = targets?.[w];
+      const tokenByToken = () => this.decodesTokenByToken || (position > 0 && this.continuesTokenByToken);
+      let value: V | undefined;
+      if (!tokenByToken()) {
+        try {
+          value = await step(window, target);
+        } catch (err) {
+          // Some builds take several tokens only for the prompt and one at a time after it (the
+          // old onnxruntime-genai attention-mask subgraph): continue those token by token.
+          if (position === 0 || err instanceof ProfileCancelledError) throw err;
+          this.continuesTokenByToken = true;
+        }
       }
-      out.push(parts.length === 1 ? parts[0] : this.readout.concat(parts));
+      if (value === undefined) {
+        const parts: V[] = [];
+        for (let t = 0; t < window.length; t++) parts.push(await step(window.slice(t, t + 1), target?.slice(t, t + 1)));
+        value = parts.length === 1 ? parts[0] : this.readout.concat(parts);
+      }
+      out.push(value);
     }
     return out;
   }
