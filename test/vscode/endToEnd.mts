@@ -85,6 +85,9 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
       await page.mouse.move(5, 500);
       await until('the shaded token\'s hover', async () => {
         await page.mouse.move(5, 500);
+        // Re-activate fib.py each try: on a loaded machine a late focus change can bring another tab forward.
+        const fibTab = page.locator('.tabs-container .tab[aria-label*="fib.py"]').first();
+        if (!(await page.locator('.tabs-container .tab.active[aria-label*="fib.py"]').count())) await fibTab.click().catch(() => undefined);
         await page.locator('.monaco-editor .view-line span', { hasText: 'fib' }).first().hover();
         const h = page.locator('.monaco-hover', { hasText: 'Layer Profiler' }).first();
         return (await h.isVisible().catch(() => false)) || (await h.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) ? true : undefined;
