@@ -82,9 +82,13 @@ export interface ProfileProgress {
   textsDone: number;
   textsTotal: number;
   tokensDone: number;
-  /** Last file finished, for display. */
+  /** The file being profiled (or the last one finished), for display. */
   current?: string;
   elapsedMs: number;
+  /** Tokens the whole dataset is expected to hold: those tokenized so far, the rest estimated from bytes. */
+  tokensExpected?: number;
+  /** Time left, from the tokens still to run at the rate so far. */
+  secondsLeft?: number;
 }
 
 export const DEFAULT_PROFILE_OPTIONS: ProfileOptions = { maxTokens: 512, batchSize: 4 };

@@ -3,7 +3,7 @@
  * per-layer statistics. The CLI calls it in-process; the VS Code extension calls it in a child process.
  */
 import * as ort from 'onnxruntime-node';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, type DatasetInput, type InspectResult, type LoadOptions, type ModelSpec, type ProfileOptions, type ProfileProgress } from './api';
@@ -173,7 +173,8 @@ export class LayerProfiler {
   async *runText(planned: TextWindows, batchSize: number, padId: number, signal?: AbortSignal): AsyncGenerator<WindowProbeValues> {
     for (const segment of planned.segments) {
       if (this.session.carriesCache && segment.length > 1) {
-        for (const values of await this.session.runContinued(segment, signal)) yield values;
+        // Each window as it finishes, so progress moves inside a long text.
+        yield* streamed<WindowProbeValues>((onWindow) => this.session.runContinued(segment, signal, onWindow));
         continue;
       }
       for (let i = 0; i < segment.length; i += batchSize) {
@@ -211,18 +212,25 @@ export class LayerProfiler {
       seen += v.tokens;
     }
     const offsets = tokenOffsets(tokenizer.decode, ids.slice(0, kept), text);
-    return { stats: acc.finish(planned), tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
+    const stats = acc.finish(planned);
+    const bad = nonFiniteValues(stats);
+    if (bad) throw new NonFiniteValuesError(`The model's values are not finite for this text: ${bad}.`);
+    return { stats, tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
   }
 
   /**
-   * Profiles a dataset, yielding progress about once a second and returning its result. When
-   * `signal` aborts, it stops between batches and returns what it has, marked partial.
+   * Profiles a dataset, yielding progress about once a second (also inside a long text) and
+   * returning its result. When `signal` aborts, it stops between windows and returns what it has,
+   * marked partial: only whole texts count. `live.snapshot`, set while it runs, gives the texts
+   * finished so far (for a caller that must save them at once, on a second interrupt).
    */
-  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal): AsyncGenerator<ProfileProgress, DatasetResult> {
+  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal, live?: { snapshot?: () => DatasetResult }): AsyncGenerator<ProfileProgress, DatasetResult> {
     const started = Date.now();
     const tokenizer = await this.getTokenizer();
     const policy = this.windowPolicy(opts);
-    const moments = emptyDatasetMoments(this.numLayers, this.session.substepKinds);
+    const session = this.session;
+    const numLayers = this.numLayers;
+    const moments = emptyDatasetMoments(numLayers, session.substepKinds);
     const skipped: SkippedFile[] = [];
     const sources = await this.datasetSources(input, skipped);
     const progress: ProfileProgress = { dataset: input.name, textsDone: 0, textsTotal: sources.length, tokensDone: 0, elapsedMs: 0 };
@@ -230,8 +238,39 @@ export class LayerProfiler {
     let partial = false;
     /** Tokens of the texts that made it into the statistics (a cancelled run drops unfinished ones). */
     let datasetTokens = 0;
-
     const records: TextRecord[] = [];
+    // Time left comes from tokens: those of the texts tokenized so far, and the rest estimated from
+    // their bytes at the tokens-per-byte seen so far.
+    let bytesLeft = sources.reduce((n, s) => n + s.bytes, 0);
+    let bytesSeen = 0;
+    let tokensSeen = 0;
+
+    const snapshot = (): DatasetResult => ({
+      name: input.name,
+      ...(input.paths?.length ? { source: input.paths.join(', ') } : {}),
+      texts: moments.layers[0]?.mean.n ?? 0,
+      tokens: datasetTokens,
+      skipped: [...skipped],
+      records: [...records],
+      moments: structuredClone(moments),
+      layers: summarizeLayers(moments),
+      ...(partial ? { partial: true } : {}),
+    });
+    if (live) live.snapshot = () => ({ ...snapshot(), partial: true });
+
+    const report = (): ProfileProgress => {
+      const elapsedMs = Date.now() - started;
+      const tokensExpected = Math.round(tokensSeen + (bytesSeen > 0 ? (bytesLeft * tokensSeen) / bytesSeen : 0));
+      const rate = progress.tokensDone / Math.max(1, elapsedMs);
+      const secondsLeft = progress.tokensDone > 0 && tokensExpected >= progress.tokensDone ? Math.round((tokensExpected - progress.tokensDone) / rate / 1000) : undefined;
+      return { ...progress, elapsedMs, ...(tokensExpected > 0 ? { tokensExpected } : {}), ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
+    };
+    const due = () => {
+      if (Date.now() - lastReport < 1000) return false;
+      lastReport = Date.now();
+      return true;
+    };
+
     interface Pending {
       label: string;
       sha256: string;
@@ -241,10 +280,17 @@ export class LayerProfiler {
     }
     const feed = (text: Pending, values: WindowProbeValues) => {
       const first = text.remaining === text.planned.windows;
-      feedWindow(text.acc, values, this.numLayers, first && opts.skipFirstToken ? 1 : 0);
+      feedWindow(text.acc, values, numLayers, first && opts.skipFirstToken ? 1 : 0);
       progress.tokensDone += values.tokens;
       if (--text.remaining === 0) {
         const stats = text.acc.finish(text.planned);
+        const bad = nonFiniteValues(stats);
+        if (bad) {
+          // One text's NaN would make every statistic of the dataset NaN.
+          skipped.push({ path: text.label, reason: `the model's values are not finite: ${bad}` });
+          progress.textsTotal -= 1;
+          return;
+        }
         addText(moments, stats);
         records.push(textRecord(text.label, text.sha256, stats));
         datasetTokens += text.acc.tokenCount;
@@ -254,19 +300,25 @@ export class LayerProfiler {
     };
     // Independent windows of different texts share batches.
     const queue: { text: Pending; window: number[] }[] = [];
-    const flush = async (all: boolean) => {
+    async function* flush(all: boolean): AsyncGenerator<ProfileProgress> {
       while (queue.length >= opts.batchSize || (all && queue.length > 0)) {
+        if (signal?.aborted) {
+          partial = true;
+          return;
+        }
         const batch = queue.splice(0, opts.batchSize);
-        const values = await this.session.run(batch.map((b) => b.window), tokenizer.padId);
+        const values = await session.run(batch.map((b) => b.window), tokenizer.padId);
         batch.forEach((item, i) => feed(item.text, values[i]));
+        if (due()) yield report();
       }
-    };
+    }
 
     for (const source of sources) {
       if (signal?.aborted) {
         partial = true;
         break;
       }
+      bytesLeft -= source.bytes;
       const text = await source.read();
       if (!text.ok) {
         skipped.push({ path: source.label, reason: text.reason });
@@ -286,12 +338,18 @@ export class LayerProfiler {
         progress.textsTotal -= 1;
         continue;
       }
+      bytesSeen += source.bytes;
+      tokensSeen += ids.length;
+      progress.current = source.label;
       const planned = planTextWindows(ids, policy);
-      const pending: Pending = { label: source.label, sha256: sha256Text(text.text), acc: new TextAccumulator(this.numLayers, this.session.substepKinds), planned, remaining: planned.windows };
+      const pending: Pending = { label: source.label, sha256: sha256Text(text.text), acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows };
       if (policy.carriesCache && planned.windows > 1) {
         // Its windows continue one another through the cache: run them in order, alone.
         try {
-          for await (const values of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) feed(pending, values);
+          for await (const values of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) {
+            feed(pending, values);
+            if (due()) yield report();
+          }
         } catch (err) {
           if (!(err instanceof ProfileCancelledError)) throw err;
           partial = true;
@@ -299,27 +357,17 @@ export class LayerProfiler {
         }
       } else {
         for (const window of planned.segments.flat()) queue.push({ text: pending, window });
-        await flush(false);
+        yield* flush(false);
+        if (partial) break;
       }
-      if (Date.now() - lastReport >= 1000) {
-        lastReport = Date.now();
-        yield { ...progress, elapsedMs: Date.now() - started };
-      }
+      if (due()) yield report();
     }
-    if (!partial) await flush(true);
+    if (!partial) yield* flush(true);
+    if (signal?.aborted && progress.textsDone < progress.textsTotal) partial = true;
     // A cancelled run keeps only whole texts: a text's statistic needs all of its tokens.
-    yield { ...progress, elapsedMs: Date.now() - started };
-    return {
-      name: input.name,
-      ...(input.paths?.length ? { source: input.paths.join(', ') } : {}),
-      texts: moments.layers[0]?.mean.n ?? 0,
-      tokens: datasetTokens,
-      skipped,
-      records,
-      moments,
-      layers: summarizeLayers(moments),
-      ...(partial ? { partial: true } : {}),
-    };
+    yield report();
+    if (live) live.snapshot = undefined;
+    return snapshot();
   }
 
   /**
@@ -338,14 +386,18 @@ export class LayerProfiler {
     };
   }
 
-  private async datasetSources(input: DatasetInput, skipped: SkippedFile[]): Promise<{ label: string; read: () => Promise<ReadResult> }[]> {
-    const sources: { label: string; read: () => Promise<ReadResult> }[] = [];
-    for (const t of input.texts ?? []) sources.push({ label: t.label, read: async () => (t.text.trim() ? { ok: true, text: t.text } : { ok: false, reason: 'empty text' }) });
+  /** The texts of a dataset, each with its size in bytes (for the time-left estimate). */
+  private async datasetSources(input: DatasetInput, skipped: SkippedFile[]): Promise<{ label: string; bytes: number; read: () => Promise<ReadResult> }[]> {
+    const sources: { label: string; bytes: number; read: () => Promise<ReadResult> }[] = [];
+    for (const t of input.texts ?? []) sources.push({ label: t.label, bytes: Buffer.byteLength(t.text), read: async () => (t.text.trim() ? { ok: true, text: t.text } : { ok: false, reason: 'empty text' }) });
     if (input.paths?.length) {
       const maxFileBytes = input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
       const { files, skipped: walkSkipped } = await collectFiles(input.paths, { include: input.include, exclude: input.exclude, maxFileBytes });
       skipped.push(...walkSkipped);
-      for (const f of files) sources.push({ label: f.path, read: () => readTextFile(f.path, maxFileBytes) });
+      for (const f of files) {
+        const bytes = await stat(f.path).then((s) => (s.size <= maxFileBytes ? s.size : 0), () => 0);
+        sources.push({ label: f.path, bytes, read: () => readTextFile(f.path, maxFileBytes) });
+      }
     }
     return sources;
   }
@@ -356,6 +408,48 @@ export class LayerProfiler {
 }
 
 export class EmptyTextError extends Error {}
+
+export class NonFiniteValuesError extends Error {}
+
+/** Where a text's values first stop being finite numbers ("layer 1 (absMean)"), or undefined. */
+export function nonFiniteValues(stats: TextStats): string | undefined {
+  for (let l = 0; l < stats.layers.length; l++) {
+    const layer = stats.layers[l];
+    const bad = (['mean', 'absMean', 'l2', 'residL2', 'relChange', 'cosine', 'normGrowth'] as const).filter((k) => !Number.isFinite(layer[k]));
+    for (const s of layer.substeps) for (const k of ['mean', 'absMean', 'l2'] as const) if (!Number.isFinite(s[k])) bad.push(`${s.kind} ${k}` as never);
+    if (bad.length) return `NaN or infinite at layer ${l} (${bad.join(', ')})`;
+  }
+  return undefined;
+}
+
+/** The values a callback-reporting run hears, as an async iterable (errors and all). */
+async function* streamed<T>(start: (push: (value: T) => void) => Promise<unknown>): AsyncGenerator<T> {
+  const queue: T[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  let failure: { error: unknown } | undefined;
+  void start((v) => {
+    queue.push(v);
+    wake?.();
+  }).then(
+    () => {
+      done = true;
+      wake?.();
+    },
+    (error: unknown) => {
+      failure = { error };
+      done = true;
+      wake?.();
+    },
+  );
+  for (;;) {
+    while (queue.length) yield queue.shift()!;
+    if (done) break;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+  }
+  if (failure) throw failure.error;
+}
 
 
 /** Tokens of a profiled selection kept per token (heatmap, editor shading). */

@@ -190,8 +190,9 @@ export class ProbedSession {
   /**
    * Consecutive windows of one text, each continuing the previous one through the KV cache, so
    * their values are those of one pass over all their tokens. Needs `carriesCache`.
+   * `onWindow` hears each window as it finishes (progress inside a long text).
    */
-  async runContinued(windows: number[][], signal?: AbortSignal): Promise<WindowProbeValues[]> {
+  async runContinued(windows: number[][], signal?: AbortSignal, onWindow?: (values: WindowProbeValues) => void): Promise<WindowProbeValues[]> {
     const cache = this.cache;
     if (!cache) throw new Error('This model has no KV cache to carry between windows.');
     const fetches = [...this.fetches, ...cache.values()];
@@ -209,6 +210,7 @@ export class ProbedSession {
         position += ids.length;
       }
       out.push(parts.length === 1 ? parts[0] : concatWindows(parts));
+      onWindow?.(out[out.length - 1]);
     }
     return out;
   }
