@@ -319,6 +319,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of signals) process.on(sig, onSignal);
+  // After SIGHUP the terminal may be gone: a failed progress line must not stop results being written.
+  const ignore = () => {};
+  process.stderr.on('error', ignore);
   const program = buildProgram(controller.signal, argv.slice(2), hooks);
   try {
     await program.parseAsync(argv);
@@ -332,5 +335,6 @@ export async function main(argv: string[]): Promise<number> {
     return err instanceof UsageError ? 2 : 1;
   } finally {
     for (const sig of signals) process.off(sig, onSignal);
+    process.stderr.off('error', ignore);
   }
 }

@@ -258,11 +258,16 @@ export class LayerProfiler {
     });
     if (live) live.snapshot = () => ({ ...snapshot(), partial: true });
 
+    /** When the first window started: the rate leaves out loading and the first tokenization. */
+    let runStarted: number | undefined;
+    /** Time since then spent reading and tokenizing rather than running passes. */
+    let preparingMs = 0;
     const report = (): ProfileProgress => {
       const elapsedMs = Date.now() - started;
       const tokensExpected = Math.round(tokensSeen + (bytesSeen > 0 ? (bytesLeft * tokensSeen) / bytesSeen : 0));
-      const rate = progress.tokensDone / Math.max(1, elapsedMs);
-      const secondsLeft = progress.tokensDone > 0 && tokensExpected >= progress.tokensDone ? Math.round((tokensExpected - progress.tokensDone) / rate / 1000) : undefined;
+      const runMs = runStarted === undefined ? 0 : Date.now() - runStarted - preparingMs;
+      // A rate over less than a second of passes says little.
+      const secondsLeft = progress.tokensDone > 0 && runMs >= 1000 && tokensExpected >= progress.tokensDone ? Math.round(((tokensExpected - progress.tokensDone) * runMs) / progress.tokensDone / 1000) : undefined;
       return { ...progress, elapsedMs, ...(tokensExpected > 0 ? { tokensExpected } : {}), ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
     };
     const due = () => {
@@ -319,6 +324,7 @@ export class LayerProfiler {
         break;
       }
       bytesLeft -= source.bytes;
+      const preparing = Date.now();
       const text = await source.read();
       if (!text.ok) {
         skipped.push({ path: source.label, reason: text.reason });
@@ -342,6 +348,8 @@ export class LayerProfiler {
       tokensSeen += ids.length;
       progress.current = source.label;
       const planned = planTextWindows(ids, policy);
+      if (runStarted === undefined) runStarted = Date.now();
+      else preparingMs += Date.now() - preparing;
       const pending: Pending = { label: source.label, sha256: sha256Text(text.text), acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows };
       if (policy.carriesCache && planned.windows > 1) {
         // Its windows continue one another through the cache: run them in order, alone.
