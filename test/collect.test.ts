@@ -1,6 +1,8 @@
 /** Dataset collection: every file not profiled is listed with its reason. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { collectFiles, readTextFile } from '../src/core/dataset/collect';
@@ -53,5 +55,47 @@ describe('dataset collection', () => {
     assert.match(await reason('src/big.txt'), /larger than/);
     assert.match(await reason('src/missing.txt'), /does not exist/);
     if (process.getuid?.() !== 0) assert.match(await reason('src/secret.txt'), /permission denied/);
+  });
+
+  it('lists FIFOs, sockets and device links in a folder as skipped, and never reads them', async function () {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-special-'));
+    writeFileSync(path.join(dir, 'a.py'), 'print(1)\n');
+    execFileSync('mkfifo', [path.join(dir, 'pipe.py')]);
+    symlinkSync('/dev/zero', path.join(dir, 'zero.py'));
+    const server = net.createServer().listen(path.join(dir, 'sock.py'));
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const { files, skipped } = await collectFiles([dir], { maxFileBytes: 1000 });
+      assert.deepEqual(files.map((f) => f.relative), ['a.py']);
+      const reasons = Object.fromEntries(skipped.map((s) => [path.basename(s.path), s.reason]));
+      assert.match(reasons['pipe.py'] ?? '', /FIFO.*not a regular file/);
+      assert.match(reasons['sock.py'] ?? '', /socket.*not a regular file/);
+      assert.match(reasons['zero.py'] ?? '', /symlink to a character device.*not a regular file/);
+      // Given directly, a FIFO is not opened (it would block until a writer came).
+      const r = await readTextFile(path.join(dir, 'pipe.py'), 1000);
+      assert.ok(!r.ok && /FIFO/.test(r.reason));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a FIFO or device given as the dataset path is skipped as what it is, not "cannot list folder"', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-fifo-root-'));
+    execFileSync('mkfifo', [path.join(dir, 'p')]);
+    for (const root of [path.join(dir, 'p'), '/dev/zero']) {
+      const { files, skipped } = await collectFiles([root], { maxFileBytes: 1000 });
+      assert.equal(files.length, 0);
+      assert.equal(skipped.length, 1);
+      assert.match(skipped[0].reason, /(FIFO|character device).*, not a file or folder/);
+      assert.doesNotMatch(skipped[0].reason, /ENOTDIR|scandir/);
+    }
+  });
+
+  it('a NUL byte after the first 8 KiB still makes a file binary', async () => {
+    const file = path.join(root, 'late-nul.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from('a'.repeat(9000)), Buffer.from([0]), Buffer.from('b\n')]));
+    const r = await readTextFile(file, 100_000);
+    assert.ok(!r.ok);
+    assert.match(r.reason, /binary file \(a NUL byte at offset 9000\)/);
   });
 });

@@ -77,13 +77,13 @@ export function registerCompareCommand(program: Command, writeOutput: WriteOutpu
  * Benjamini–Hochberg) after the per-dataset tables and writes the same as JSON to `compareJson`.
  * Returns the comparison, or undefined when there is nothing to compare.
  */
-export async function reportProfileComparisons(results: ProfileResults, compareJson: string | undefined, writeOutput: WriteOutput): Promise<CompareResults | undefined> {
+export async function reportProfileComparisons(results: ProfileResults, compareJson: string | undefined, writeOutput: WriteOutput, table: NodeJS.WritableStream = process.stdout): Promise<CompareResults | undefined> {
   if (comparableDatasets(results).length < 2) {
     if (compareJson) process.stderr.write(`--compare-json: nothing to compare (needs two datasets with profiled texts); ${compareJson} not written\n`);
     return undefined;
   }
   const cmp = compareResults(results);
-  process.stdout.write('\n' + formatComparisons(cmp));
+  table.write('\n' + formatComparisons(cmp));
   if (compareJson) await writeOutput(compareJson, toCompareJson(cmp));
   return cmp;
 }

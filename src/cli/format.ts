@@ -46,10 +46,18 @@ export function formatInspect(r: InspectResult): string {
   return out.join('\n') + '\n';
 }
 
+/** One progress line: texts, tokens (of those expected), rate, and time left estimated from tokens. */
 export function formatProgress(p: ProfileProgress): string {
   const rate = p.elapsedMs > 0 ? (p.tokensDone / p.elapsedMs) * 1000 : 0;
-  const left = p.textsDone > 0 && p.textsTotal > p.textsDone ? ((p.elapsedMs / p.textsDone) * (p.textsTotal - p.textsDone)) / 1000 : undefined;
-  return `[${p.dataset}] ${p.textsDone}/${p.textsTotal} texts, ${p.tokensDone} tokens, ${(p.elapsedMs / 1000).toFixed(1)} s, ${rate.toFixed(0)} tok/s${left !== undefined ? `, ~${left.toFixed(0)} s left` : ''}`;
+  const tokens = p.tokensExpected && p.tokensExpected > p.tokensDone ? `${p.tokensDone}/~${p.tokensExpected} tokens` : `${p.tokensDone} tokens`;
+  const left = p.secondsLeft !== undefined && p.textsDone < p.textsTotal ? `, ~${formatSeconds(p.secondsLeft)} left` : '';
+  return `[${p.dataset}] ${p.textsDone}/${p.textsTotal} texts, ${tokens}, ${(p.elapsedMs / 1000).toFixed(1)} s, ${rate.toFixed(0)} tok/s${left}`;
+}
+
+function formatSeconds(s: number): string {
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
 
 function fmt(v: number | null): string {

@@ -3,14 +3,17 @@
  * Progress goes to stderr, tables and JSON to stdout; exit 0 on success, non-zero with a one-line reason.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PROFILE_OPTIONS, type DatasetInput, type LoadOptions } from '../core/api';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import type { DatasetResult, ProfileResults } from '../core/results';
-import { buildResults, mergeResults, toCsv, toJson } from '../core/results/build';
+import { buildResults, IncompatibleResultsError, mergeResults, toCsv, toJson } from '../core/results/build';
+import { mergeProblems } from '../core/results/mergeCheck';
+import { describeKind } from '../core/dataset/collect';
 import { readResultsFile } from './resultsFile';
+import { checkDistinctOutputs, checkOutputPath, OutputError, STDOUT, writeOutput as writeOutputNow } from './output';
 import { TOOL_VERSION } from '../core/version';
 import { describeDownload, throttled } from '../core/downloadProgress';
 import { formatInspect, formatProgress, formatResultsTable } from './format';
@@ -49,7 +52,7 @@ function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): Loa
 }
 
 /** `commandArgs`: the arguments after the program name, recorded in the results' provenance. */
-export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): Command {
+export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], hooks: SignalHooks = { exitCode: () => 130 }): Command {
   const program = new Command('layer-profiler')
     .description('Measure how much each transformer layer changes the residual stream, on your texts.')
     .version(TOOL_VERSION)
@@ -71,18 +74,19 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): C
     .description('profile datasets (folders or files) and report per-layer statistics')
     .option('--tokenizer <path>', "a tokenizer.json file, or a folder holding tokenizer.json and tokenizer_config.json, used instead of the model's")
     .requiredOption('--dataset <name=path>', 'a dataset: name=folder or name=file (repeatable)', collect)
-    .option('--json <file>', 'write results JSON (layer-profiler/profile@1)')
-    .option('--csv <file>', 'write one CSV row per dataset and layer')
+    .option('--json <file>', 'write results JSON (layer-profiler/profile@2); - for stdout')
+    .option('--csv <file>', 'write one CSV row per dataset and layer; - for stdout')
     .option('--max-tokens <n>', 'longest window of tokens; longer texts are split and pooled', positiveInt, DEFAULT_PROFILE_OPTIONS.maxTokens)
     .option('--batch-size <n>', 'windows per forward pass', positiveInt, DEFAULT_PROFILE_OPTIONS.batchSize)
     .option('--include <glob>', 'only files matching (repeatable)', collect)
     .option('--exclude <glob>', 'skip files matching (repeatable)', collect)
     .option('--max-file-size <bytes>', 'skip larger files', positiveInt, DEFAULT_MAX_FILE_BYTES)
     .option('--skip-first-token', "leave each text's first position (BOS) out of every statistic")
-    .option('--merge-into <file>', 'merge with an earlier results JSON of the same model')
+    .option('--merge-into <file>', 'merge with an earlier results JSON of the same model and settings')
+    .option('--force', 'with --merge-into: merge even where texts overlap or settings differ')
     .option('--compare-json <file>', 'with two or more datasets, write the comparison of every pair (layer-profiler/compare@1)')
     .option('--quiet', 'no progress on stderr')
-    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; skipFirstToken?: boolean; quiet?: boolean }) => {
+    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; force?: boolean; skipFirstToken?: boolean; quiet?: boolean }) => {
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       const datasets = o.dataset.map(parseDatasetArg);
       const names = new Set<string>();
@@ -90,18 +94,46 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): C
         if (names.has(d.name)) throw new UsageError(`Two datasets are named '${d.name}'; give each a distinct name=path.`);
         names.add(d.name);
       }
-      // A mistyped dataset path fails now, not after the model has loaded.
-      for (const d of datasets) if (!existsSync(d.path)) throw new UsageError(`Dataset '${d.name}': ${d.path} does not exist.`);
       const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
+      // Everything that can be checked is checked now, not after the model has loaded and run.
+      for (const d of datasets) checkDatasetPath(d.name, d.path);
+      checkDistinctOutputs([{ option: '--json', file: o.json }, { option: '--csv', file: o.csv }, { option: '--compare-json', file: o.compareJson }]);
+      if (o.json) checkOutputPath(o.json, '--json');
+      if (o.csv) checkOutputPath(o.csv, '--csv');
+      if (o.compareJson) checkOutputPath(o.compareJson, '--compare-json');
+      const earlier = o.mergeInto ? await readResultsFile(o.mergeInto) : undefined;
+      const threads = capThreads(o.threads, (line) => process.stderr.write(line + '\n'));
+      // With results on stdout, the tables go to stderr.
+      const table = o.json === STDOUT || o.csv === STDOUT || o.compareJson === STDOUT ? process.stderr : process.stdout;
+
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.dtype ? `${spec.path} (${spec.dtype})` : spec.path}`);
-      const profiler = await LayerProfiler.open(spec, loadOptions(o, signal, !!o.quiet));
+      const profiler = await LayerProfiler.open(spec, loadOptions({ ...o, threads }, signal, !!o.quiet));
       try {
         log(`found ${profiler.numLayers} layers`);
         const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, skipFirstToken: !!o.skipFirstToken };
+        const settings = { ...profiler.effectiveSettings(opts), maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
+        const provenance = () => ({ createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs] });
+        const assemble = (done: DatasetResult[]) => buildResults(profiler.modelInfo(), profiler.runtimeInfo(), settings, done, provenance());
+        if (earlier) {
+          // The model and the settings are known now: a merge that must fail fails before the run.
+          await profiler.getTokenizer();
+          if (earlier.model.sha256 !== profiler.modelInfo().sha256) throw new UsageError(`--merge-into ${o.mergeInto} holds results of another model (${earlier.model.id}, sha256 ${earlier.model.sha256.slice(0, 12)}); this run's model is ${profiler.modelInfo().sha256.slice(0, 12)}.`);
+          refuseOrWarn(mergeProblems(earlier, assemble([]), o.mergeInto!, 'this run'), `--merge-into ${o.mergeInto}`, !!o.force);
+        }
+        if (settings.windowTokens < o.maxTokens) log(`windows of ${settings.windowTokens} tokens: the model takes no more in one pass`);
         const results: DatasetResult[] = [];
+        const live: { snapshot?: () => DatasetResult } = {};
+        // A second interrupt: save what is finished at once, then quit.
+        hooks.emergency = () => {
+          const done = [...results, ...(live.snapshot ? [live.snapshot()] : [])];
+          if (!done.some((d) => d.texts > 0)) return 'nothing was finished; nothing written';
+          let out = assemble(done);
+          if (earlier) out = mergeResults(earlier, out);
+          return saveOutputs(out, o);
+        };
         for (const d of datasets) {
           const input: DatasetInput = { name: d.name, paths: [d.path], include: o.include, exclude: o.exclude, maxFileBytes: o.maxFileSize };
-          const run = profiler.profileDataset(input, opts, signal);
+          const run = profiler.profileDataset(input, opts, signal, live);
           for (;;) {
             const step = await run.next();
             if (step.done) {
@@ -112,20 +144,36 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): C
           }
           if (signal.aborted) break;
         }
-        const settings = { ...profiler.effectiveSettings(opts), maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
-        if (settings.windowTokens < o.maxTokens) log(`windows of ${settings.windowTokens} tokens: the model takes no more in one pass`);
-        let out: ProfileResults = buildResults(profiler.modelInfo(), profiler.runtimeInfo(), settings, results, { createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs] });
-        if (o.mergeInto) out = mergeResults(await readResultsFile(o.mergeInto), out);
+        hooks.emergency = undefined;
         for (const d of results) for (const s of d.skipped) log(`skipped ${s.path}: ${s.reason}`);
-        if (o.json) await writeOutput(o.json, toJson(out));
-        if (o.csv) await writeOutput(o.csv, toCsv(out));
-        process.stdout.write(formatResultsTable(out));
-        await reportProfileComparisons(out, o.compareJson, writeOutput);
+        let out: ProfileResults = assemble(results);
+        const profiled = results.reduce((n, d) => n + d.texts, 0);
+        if (profiled === 0) {
+          table.write(formatResultsTable(out));
+          const why = signal.aborted ? 'the run was interrupted before a text was finished' : results.map((d) => `dataset ${d.name}: ${d.skipped.length} skipped`).join(', ');
+          throw new NothingProfiledError(`No text was profiled (${why}); no output written.`);
+        }
+        if (earlier) {
+          const problems = mergeProblems(earlier, out, o.mergeInto!, 'this run');
+          try {
+            refuseOrWarn(problems, `--merge-into ${o.mergeInto}`, !!o.force);
+            out = mergeResults(earlier, out);
+          } catch (err) {
+            const recovery = saveRecovery(out);
+            table.write(formatResultsTable(out));
+            throw new UsageError(`${(err as Error).message} This run's results are saved in ${recovery}.`);
+          }
+        }
+        const saved = saveOutputs(out, o);
+        table.write(formatResultsTable(out));
+        if (saved) throw new OutputError(saved);
+        await reportProfileComparisons(out, o.compareJson, async (f, c) => writeOutputNow(f, c), table);
         if (signal.aborted) {
           log('cancelled: the results above hold the texts finished before the interrupt');
-          process.exitCode = 130;
+          process.exitCode = hooks.exitCode();
         }
       } finally {
+        hooks.emergency = undefined;
         await profiler.dispose();
       }
     });
@@ -141,42 +189,142 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): C
 
   program
     .command('merge')
-    .description('merge results JSON files of the same model (datasets with one name combine exactly)')
+    .description('merge results JSON files of the same model and settings (datasets with one name combine exactly)')
     .argument('<files...>')
-    .requiredOption('--json <file>', 'where to write the merged results')
-    .option('--csv <file>', 'also write CSV')
-    .action(async (files: string[], o: { json: string; csv?: string }) => {
-      const all = await Promise.all(files.map(readResultsFile));
-      const merged = all.slice(1).reduce(mergeResults, all[0]);
-      await writeOutput(o.json, toJson(merged));
-      if (o.csv) await writeOutput(o.csv, toCsv(merged));
-      process.stdout.write(formatResultsTable(merged));
+    .requiredOption('--json <file>', 'where to write the merged results (- for stdout)')
+    .option('--csv <file>', 'also write CSV (- for stdout)')
+    .option('--force', 'merge even where the files share texts or their settings differ')
+    .action(async (files: string[], o: { json: string; csv?: string; force?: boolean }) => {
+      checkDistinctOutputs([{ option: '--json', file: o.json }, { option: '--csv', file: o.csv }]);
+      checkOutputPath(o.json, '--json');
+      if (o.csv) checkOutputPath(o.csv, '--csv');
+      const all = [];
+      for (const f of files) all.push(await readResultsFile(f));
+      let merged = all[0];
+      for (let i = 1; i < all.length; i++) {
+        const sofar = files.slice(0, i).join(' + ');
+        refuseOrWarn(mergeProblems(merged, all[i], sofar, files[i]), 'merge', !!o.force);
+        try {
+          merged = mergeResults(merged, all[i]);
+        } catch (err) {
+          const reason = err instanceof IncompatibleResultsError ? err.message : `they do not fit together (${(err as Error).message})`;
+          throw new UsageError(`Cannot merge ${files[i]} with ${sofar}: ${reason}`);
+        }
+      }
+      if (all.length > 1) merged = { ...merged, provenance: { ...merged.provenance!, commandLine: ['layer-profiler', ...commandArgs] } };
+      writeOutputNow(o.json, toJson(merged));
+      if (o.csv) writeOutputNow(o.csv, toCsv(merged));
+      (o.json === STDOUT || o.csv === STDOUT ? process.stderr : process.stdout).write(formatResultsTable(merged));
     });
 
-  registerCompareCommand(program, writeOutput);
-  registerLensCommand(withModelOptions(program.command('lens')), { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput, signal, commandArgs });
+  registerCompareCommand(program, async (f, c) => writeOutputNow(f, c));
+  registerLensCommand(withModelOptions(program.command('lens')), { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput: async (f, c) => writeOutputNow(f, c), signal, commandArgs });
 
   return program;
 }
 
-/** Writes beside the target and renames, so a reader never sees half a file. */
-async function writeOutput(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, content);
-  const { rename } = await import('node:fs/promises');
-  await rename(tmp, file);
+/** A run that profiled no text at all (every file skipped, or interrupted before one was finished). */
+class NothingProfiledError extends Error {}
+
+/** What main() and the profile command share about interrupts. */
+export interface SignalHooks {
+  /** Saves what is finished, synchronously; returns an error line if a write failed. */
+  emergency?: () => string | undefined;
+  /** Exit status for the signal received (128 + its number). */
+  exitCode: () => number;
 }
+
+/** Writes the JSON and CSV outputs; returns a message naming the recovery file when one failed. */
+function saveOutputs(out: ProfileResults, o: { json?: string; csv?: string }): string | undefined {
+  const failures: string[] = [];
+  for (const [file, content] of [[o.json, () => toJson(out)], [o.csv, () => toCsv(out)]] as const) {
+    if (!file) continue;
+    try {
+      writeOutputNow(file, content());
+    } catch (err) {
+      failures.push((err as Error).message);
+    }
+  }
+  if (!failures.length) return undefined;
+  const recovery = saveRecovery(out);
+  return `${failures.join(' ')} The results are saved in ${recovery}.`;
+}
+
+/** Saves results that could not go where asked, in the current folder or else the temporary one. */
+function saveRecovery(out: ProfileResults): string {
+  const name = `layer-profiler-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.json`;
+  for (const dir of [process.cwd(), os.tmpdir()]) {
+    const file = path.join(dir, name);
+    try {
+      writeFileSync(file, toJson(out), { flag: 'wx' });
+      return file;
+    } catch {
+      // try the next folder
+    }
+  }
+  return '(nowhere: neither the current nor the temporary folder is writable)';
+}
+
+function refuseOrWarn(problems: string[], what: string, force: boolean): void {
+  if (!problems.length) return;
+  if (!force) throw new UsageError(`${what}: ${problems.join('; ')}. Pass --force to merge anyway.`);
+  for (const p of problems) process.stderr.write(`warning: ${what}: ${p} (merged anyway: --force)\n`);
+}
+
+/** A dataset path must be a folder or a regular file: a FIFO or a device would block or never end. */
+function checkDatasetPath(name: string, p: string): void {
+  let info;
+  try {
+    info = statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`Dataset '${name}': ${p} ${code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${(err as Error).message})`}.`);
+  }
+  if (!info.isFile() && !info.isDirectory()) throw new UsageError(`Dataset '${name}': ${p} is ${describeKind(info)}; give a folder or a text file.`);
+}
+
+/** More ONNX Runtime threads than cores only slows it down (threads wait on one another). */
+function capThreads(threads: number | undefined, warn: (line: string) => void): number | undefined {
+  const cores = os.availableParallelism();
+  if (threads === undefined || threads <= cores) return threads;
+  warn(`warning: --threads ${threads} is more than the ${cores} cores here; using ${cores} (more threads than cores slows ONNX Runtime down)`);
+  return cores;
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupt: finishing the current batch (press Ctrl-C again to quit at once)\n');
+  let received: string | undefined;
+  const hooks: SignalHooks = { exitCode: () => 128 + (SIGNAL_NUMBERS[received ?? 'SIGINT'] ?? 2) };
+  const onSignal = (sig: NodeJS.Signals) => {
+    received = sig;
+    if (controller.signal.aborted) {
+      // The second one: save what is finished now rather than wait for the current pass.
+      const save = hooks.emergency;
+      hooks.emergency = undefined;
+      let note = 'quitting at once';
+      if (save) {
+        try {
+          const failed = save();
+          note = failed ? `quitting; ${failed}` : 'quitting; the finished texts are written';
+        } catch (err) {
+          note = `quitting; saving failed: ${(err as Error).message}`;
+        }
+      }
+      process.stderr.write(`\n${sig}: ${note}\n`);
+      process.exit(hooks.exitCode());
+    }
+    const what = sig === 'SIGINT' ? 'interrupt' : sig;
+    process.stderr.write(`\n${what}: finishing the current window, then writing the finished texts (${sig === 'SIGINT' ? 'press Ctrl-C' : `send ${sig}`} again to save them and quit at once)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  const program = buildProgram(controller.signal, argv.slice(2));
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onSignal);
+  // After SIGHUP the terminal may be gone: a failed progress line must not stop results being written.
+  const ignore = () => {};
+  process.stderr.on('error', ignore);
+  const program = buildProgram(controller.signal, argv.slice(2), hooks);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -185,8 +333,10 @@ export async function main(argv: string[]): Promise<number> {
     const message = (err as Error).message ?? String(err);
     process.stderr.write(`layer-profiler: error: ${message.split('\n')[0]}\n`);
     if (process.env.LAYER_PROFILER_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    if (controller.signal.aborted) return hooks.exitCode();
     return err instanceof UsageError ? 2 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const sig of signals) process.off(sig, onSignal);
+    process.stderr.off('error', ignore);
   }
 }

@@ -23,6 +23,8 @@ function parseDtype(dtype: string | undefined): Dtype | undefined {
 /** `name=path` pairs; a bare path is named after its last component. */
 export function parseDatasetArg(arg: string): { name: string; path: string } {
   const eq = arg.indexOf('=');
+  if (eq === 0) throw new UsageError(`--dataset '${arg}' has no name before '='; write name=${arg.slice(1) || 'PATH'} (or give the path alone to name it after its folder).`);
+  if (eq === arg.length - 1) throw new UsageError(`--dataset '${arg}' has no path after '='; write ${arg}PATH.`);
   if (eq > 0) return { name: arg.slice(0, eq), path: arg.slice(eq + 1) };
   const name = arg.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || arg;
   return { name, path: arg };

@@ -2,6 +2,7 @@
  * The engine's public surface: what the CLI, the engine child process and tests call.
  * Everything here is plain TypeScript with no `vscode` import.
  */
+import type { Shard } from './dataset/shard';
 import type { DatasetResult, ProfileResults, SubstepKind, TokenProfile } from './results';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
@@ -75,6 +76,8 @@ export interface DatasetInput {
   include?: string[];
   exclude?: string[];
   maxFileBytes?: number;
+  /** Only the texts of this shard (by content hash; see dataset/shard.ts). */
+  shard?: Shard;
 }
 
 export interface ProfileProgress {
@@ -82,9 +85,13 @@ export interface ProfileProgress {
   textsDone: number;
   textsTotal: number;
   tokensDone: number;
-  /** Last file finished, for display. */
+  /** The file being profiled (or the last one finished), for display. */
   current?: string;
   elapsedMs: number;
+  /** Tokens the whole dataset is expected to hold: those tokenized so far, the rest estimated from bytes. */
+  tokensExpected?: number;
+  /** Time left, from the tokens still to run at the rate so far. */
+  secondsLeft?: number;
 }
 
 // Batch 1: on the bench shape (bench/batching.ts) batch 4 was no faster, even grouped by length, and holds 4× the activations.

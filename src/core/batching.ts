@@ -43,23 +43,27 @@ export class WindowQueue<T, V> {
 
   /** Runs batches while enough windows wait to choose from (all of them when `all`). */
   async flush(all: boolean): Promise<void> {
-    for (;;) {
-      const waiting = this.entries.filter((e) => !e.done);
-      if (waiting.length === 0 || (!all && waiting.length < this.lookAhead)) return;
-      const batch = chooseBatch(waiting.slice(0, this.lookAhead), this.opts.batchSize, (e) => e.window.length);
-      const values = await this.opts.run(batch.map((e) => e.window));
-      const longest = Math.max(...batch.map((e) => e.window.length));
-      this.padding.slots += longest * batch.length;
-      batch.forEach((e, i) => {
-        e.values = values[i];
-        e.done = true;
-        this.padding.tokens += e.window.length;
-      });
-      while (this.entries.length && this.entries[0].done) {
-        const e = this.entries.shift()!;
-        this.opts.deliver(e.item, e.values as V);
-      }
+    while (await this.runOne(all));
+  }
+
+  /** Runs one batch if enough windows wait (any when `all`); false when none ran. */
+  async runOne(all: boolean): Promise<boolean> {
+    const waiting = this.entries.filter((e) => !e.done);
+    if (waiting.length === 0 || (!all && waiting.length < this.lookAhead)) return false;
+    const batch = chooseBatch(waiting.slice(0, this.lookAhead), this.opts.batchSize, (e) => e.window.length);
+    const values = await this.opts.run(batch.map((e) => e.window));
+    const longest = Math.max(...batch.map((e) => e.window.length));
+    this.padding.slots += longest * batch.length;
+    batch.forEach((e, i) => {
+      e.values = values[i];
+      e.done = true;
+      this.padding.tokens += e.window.length;
+    });
+    while (this.entries.length && this.entries[0].done) {
+      const e = this.entries.shift()!;
+      this.opts.deliver(e.item, e.values as V);
     }
+    return true;
   }
 }
 

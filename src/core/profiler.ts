@@ -10,6 +10,11 @@ import type { OpenOptions } from './modelLoading';
 import { instrumentForProfile } from './profileGraph';
 import type { DatasetResult, ProfileSettings, SkippedFile, TextRecord, TokenProfile } from './results';
 import { WindowQueue } from './batching';
+import { inShard } from './dataset/shard';
+import { streamed } from './runtime/streamed';
+import { nonFiniteValues, NonFiniteValuesError } from './stats/finite';
+
+export { NonFiniteValuesError, nonFiniteValues };
 import { ProfileCancelledError } from './runtime/cancel';
 import { ProbedSession, quantizesActivationsPerTensor, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
@@ -24,6 +29,11 @@ export { defaultCacheDir, LayerCountMismatchError, loadAndAnalyze, ModelLoadErro
 /** Hears of a dataset run's texts as they finish. */
 export interface DatasetObserver {
   text?(record: TextRecord): void;
+  /**
+   * Set by the run while it goes: the texts finished so far, marked partial (for a caller that must
+   * save them at once, on a second interrupt).
+   */
+  snapshot?: () => DatasetResult;
 }
 
 export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSession> {
@@ -50,7 +60,8 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
   async *runText(planned: TextWindows, batchSize: number, padId: number, signal?: AbortSignal): AsyncGenerator<WindowProbeValues> {
     for (const segment of planned.segments) {
       if (this.session.carriesCache && segment.length > 1) {
-        for (const values of await this.session.runContinued(segment, signal)) yield values;
+        // Each window as it finishes, so progress moves inside a long text.
+        yield* streamed<WindowProbeValues>((onWindow) => this.session.runContinued(segment, signal, undefined, onWindow));
         continue;
       }
       for (let i = 0; i < segment.length; i += batchSize) {
@@ -88,20 +99,26 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       seen += v.tokens;
     }
     const offsets = tokenOffsets(tokenizer.decode, ids.slice(0, kept), text);
-    return { stats: acc.finish(planned), tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
+    const stats = acc.finish(planned);
+    const bad = nonFiniteValues(stats);
+    if (bad) throw new NonFiniteValuesError(`The model's values are not finite for this text: ${bad}.`);
+    return { stats, tokens: { tokens: tokens.slice(0, kept), offsets, absMean, l2, ...(kept < ids.length ? { totalTokens: ids.length } : {}) } };
   }
 
   /**
-   * Profiles a dataset, yielding progress about once a second and returning its result. When
-   * `signal` aborts, it stops between batches and returns what it has, marked partial.
-   * `observer` hears of each text as it finishes, so a caller can keep the finished texts
-   * even if this process dies before the run returns.
+   * Profiles a dataset, yielding progress about once a second (also inside a long text) and
+   * returning its result. When `signal` aborts, it stops between windows and returns what it has,
+   * marked partial: only whole texts count. `observer` hears of each text as it finishes, so a
+   * caller can keep the finished texts even if this process dies before the run returns, and gets
+   * a `snapshot` of them while the run goes.
    */
   async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal, observer?: DatasetObserver): AsyncGenerator<ProfileProgress, DatasetResult> {
     const started = Date.now();
     const tokenizer = await this.getTokenizer();
     const policy = this.windowPolicy(opts);
-    const moments = emptyDatasetMoments(this.numLayers, this.session.substepKinds);
+    const session = this.session;
+    const numLayers = this.numLayers;
+    const moments = emptyDatasetMoments(numLayers, session.substepKinds);
     const skipped: SkippedFile[] = [];
     const sources = await datasetSources(input, skipped);
     const progress: ProfileProgress = { dataset: input.name, textsDone: 0, textsTotal: sources.length, tokensDone: 0, elapsedMs: 0 };
@@ -109,8 +126,44 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     let partial = false;
     /** Tokens of the texts that made it into the statistics (a cancelled run drops unfinished ones). */
     let datasetTokens = 0;
-
     const records: TextRecord[] = [];
+    // Time left comes from tokens: those of the texts tokenized so far, and the rest estimated from
+    // their bytes at the tokens-per-byte seen so far.
+    let bytesLeft = sources.reduce((n, src) => n + src.bytes, 0);
+    let bytesSeen = 0;
+    let tokensSeen = 0;
+
+    const snapshot = (): DatasetResult => ({
+      name: input.name,
+      ...(input.paths?.length ? { source: input.paths.join(', ') } : {}),
+      texts: moments.layers[0]?.mean.n ?? 0,
+      tokens: datasetTokens,
+      skipped: [...skipped],
+      records: [...records],
+      moments: structuredClone(moments),
+      layers: summarizeLayers(moments),
+      ...(partial ? { partial: true } : {}),
+    });
+    if (observer) observer.snapshot = () => ({ ...snapshot(), partial: true });
+
+    /** When the first window started: the rate leaves out loading and the first tokenization. */
+    let runStarted: number | undefined;
+    /** Time since then spent reading and tokenizing rather than running passes. */
+    let preparingMs = 0;
+    const report = (): ProfileProgress => {
+      const elapsedMs = Date.now() - started;
+      const tokensExpected = Math.round(tokensSeen + (bytesSeen > 0 ? (bytesLeft * tokensSeen) / bytesSeen : 0));
+      const runMs = runStarted === undefined ? 0 : Date.now() - runStarted - preparingMs;
+      // A rate over less than a second of passes says little.
+      const secondsLeft = progress.tokensDone > 0 && runMs >= 1000 && tokensExpected >= progress.tokensDone ? Math.round(((tokensExpected - progress.tokensDone) * runMs) / progress.tokensDone / 1000) : undefined;
+      return { ...progress, elapsedMs, ...(tokensExpected > 0 ? { tokensExpected } : {}), ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
+    };
+    const due = () => {
+      if (Date.now() - lastReport < 1000) return false;
+      lastReport = Date.now();
+      return true;
+    };
+
     interface Pending {
       label: string;
       sha256: string;
@@ -120,10 +173,17 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     }
     const feed = (text: Pending, values: WindowProbeValues) => {
       const first = text.remaining === text.planned.windows;
-      feedWindow(text.acc, values, this.numLayers, first && opts.skipFirstToken ? 1 : 0);
+      feedWindow(text.acc, values, numLayers, first && opts.skipFirstToken ? 1 : 0);
       progress.tokensDone += values.tokens;
       if (--text.remaining === 0) {
         const stats = text.acc.finish(text.planned);
+        const bad = nonFiniteValues(stats);
+        if (bad) {
+          // One text's NaN would make every statistic of the dataset NaN.
+          skipped.push({ path: text.label, reason: `the model's values are not finite: ${bad}` });
+          progress.textsTotal -= 1;
+          return;
+        }
         addText(moments, stats);
         const record = textRecord(text.label, text.sha256, stats);
         records.push(record);
@@ -134,17 +194,33 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       }
     };
     // Independent windows of different texts share batches, grouped by length (see batching.ts).
-    const queue = new WindowQueue<Pending, WindowProbeValues>({ batchSize: opts.batchSize, run: (windows) => this.session.run(windows, tokenizer.padId), deliver: feed });
-    const flush = (all: boolean) => queue.flush(all);
+    const queue = new WindowQueue<Pending, WindowProbeValues>({ batchSize: opts.batchSize, run: (windows) => session.run(windows, tokenizer.padId), deliver: feed });
+    async function* flush(all: boolean): AsyncGenerator<ProfileProgress> {
+      for (;;) {
+        if (signal?.aborted) {
+          partial = true;
+          return;
+        }
+        if (!(await queue.runOne(all))) return;
+        if (due()) yield report();
+      }
+    }
 
     for (const source of sources) {
       if (signal?.aborted) {
         partial = true;
         break;
       }
+      bytesLeft -= source.bytes;
+      const preparing = Date.now();
       const text = await source.read();
       if (!text.ok) {
         skipped.push({ path: source.label, reason: text.reason });
+        progress.textsTotal -= 1;
+        continue;
+      }
+      const sha256 = sha256Text(text.text);
+      if (!inShard(sha256, input.shard)) {
         progress.textsTotal -= 1;
         continue;
       }
@@ -161,12 +237,20 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
         progress.textsTotal -= 1;
         continue;
       }
+      bytesSeen += source.bytes;
+      tokensSeen += ids.length;
+      progress.current = source.label;
       const planned = planTextWindows(ids, policy);
-      const pending: Pending = { label: source.label, sha256: sha256Text(text.text), acc: new TextAccumulator(this.numLayers, this.session.substepKinds), planned, remaining: planned.windows };
+      if (runStarted === undefined) runStarted = Date.now();
+      else preparingMs += Date.now() - preparing;
+      const pending: Pending = { label: source.label, sha256, acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows };
       if (policy.carriesCache && planned.windows > 1) {
         // Its windows continue one another through the cache: run them in order, alone.
         try {
-          for await (const values of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) feed(pending, values);
+          for await (const values of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) {
+            feed(pending, values);
+            if (due()) yield report();
+          }
         } catch (err) {
           if (!(err instanceof ProfileCancelledError)) throw err;
           partial = true;
@@ -174,27 +258,17 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
         }
       } else {
         for (const window of planned.segments.flat()) queue.push(pending, window);
-        await flush(false);
+        yield* flush(false);
+        if (partial) break;
       }
-      if (Date.now() - lastReport >= 1000) {
-        lastReport = Date.now();
-        yield { ...progress, elapsedMs: Date.now() - started };
-      }
+      if (due()) yield report();
     }
-    if (!partial) await flush(true);
+    if (!partial) yield* flush(true);
+    if (signal?.aborted && progress.textsDone < progress.textsTotal) partial = true;
     // A cancelled run keeps only whole texts: a text's statistic needs all of its tokens.
-    yield { ...progress, elapsedMs: Date.now() - started };
-    return {
-      name: input.name,
-      ...(input.paths?.length ? { source: input.paths.join(', ') } : {}),
-      texts: moments.layers[0]?.mean.n ?? 0,
-      tokens: datasetTokens,
-      skipped,
-      records,
-      moments,
-      layers: summarizeLayers(moments),
-      ...(partial ? { partial: true } : {}),
-    };
+    yield report();
+    if (observer) observer.snapshot = undefined;
+    return snapshot();
   }
 
   /**

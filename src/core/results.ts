@@ -156,6 +156,8 @@ export interface Provenance {
   createdAt: string;
   /** The command line that produced them (CLI). */
   commandLine?: string[];
+  /** For merged results: each input run's settings (and time, command line); `settings` above are the first one's. */
+  mergedFrom?: { createdAt?: string; commandLine?: string[]; settings: ProfileSettings }[];
 }
 
 export interface ProfileResults {

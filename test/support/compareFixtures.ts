@@ -45,6 +45,7 @@ function record(path: string, values: number[]): TextRecord {
     tokens: 10,
     windows: 1,
     exact: true,
-    layers: values.map((v) => ({ mean: v, absMean: v, l2: v, residL2: v, relChange: v, cosine: v, normGrowth: v, substeps: [] })),
+    // A cosine stays in [-1, 1], as the schema (and every reader) requires.
+    layers: values.map((v) => ({ mean: v, absMean: v, l2: v, residL2: v, relChange: v, cosine: Math.max(-1, Math.min(1, v)), normGrowth: v, substeps: [] })),
   };
 }

@@ -41,6 +41,10 @@ export async function collectFiles(roots: string[], opts: CollectOptions): Promi
       files.push({ path: full, relative: path.basename(full) });
       continue;
     }
+    if (!info.isDirectory()) {
+      skipped.push({ path: full, reason: `${describeKind(info)}, not a file or folder` });
+      continue;
+    }
     const visited = new Set<string>();
     await walk(full, full, visited, { include, exclude }, files, skipped);
   }
@@ -81,11 +85,13 @@ async function walk(
     const rel = path.relative(root, full).split(path.sep).join('/');
     let isDir = e.isDirectory();
     let isFile = e.isFile();
+    let kind = describeKind(e);
     if (e.isSymbolicLink()) {
       try {
         const target = await stat(full);
         isDir = target.isDirectory();
         isFile = target.isFile();
+        kind = `a symlink to ${describeKind(target)}`;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         skipped.push({ path: full, reason: code === 'ELOOP' ? 'symlink loop' : 'broken symlink' });
@@ -98,8 +104,26 @@ async function walk(
     } else if (isFile) {
       if (globs.exclude(rel) || !globs.include(rel)) continue;
       files.push({ path: full, relative: rel });
+    } else {
+      // FIFOs, sockets and devices: reading one blocks or never ends, so they are listed, never read.
+      if (globs.exclude(rel) || !globs.include(rel)) continue;
+      skipped.push({ path: full, reason: `${kind}, not a regular file` });
     }
   }
+}
+
+type FileKind = { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean };
+
+/** What a file is, in words ("a FIFO (named pipe)", "a character device"). */
+export function describeKind(info: FileKind): string {
+  if (info.isFile()) return 'a regular file';
+  if (info.isDirectory()) return 'a folder';
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSymbolicLink()) return 'a symlink';
+  return 'a special file';
 }
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
@@ -108,10 +132,15 @@ export type ReadResult = { ok: true; text: string } | { ok: false; reason: strin
 export async function readTextFile(file: string, maxFileBytes: number): Promise<ReadResult> {
   try {
     const info = await lstat(file).then((l) => (l.isSymbolicLink() ? stat(file) : l));
+    // A FIFO or device would block or never end; it is not text on disk.
+    if (!info.isFile()) return { ok: false, reason: `${describeKind(info)}, not a regular file` };
     if (info.size > maxFileBytes) return { ok: false, reason: `larger than the ${formatBytes(maxFileBytes)} limit (${formatBytes(info.size)})` };
     if (info.size === 0) return { ok: false, reason: 'empty file' };
     if (await looksBinary(file)) return { ok: false, reason: 'binary file' };
     const bytes = await readFile(file);
+    // The first 8 KiB decide most files; a NUL later still means binary, not text to profile.
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) return { ok: false, reason: `binary file (a NUL byte at offset ${nul})` };
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -143,13 +143,28 @@ async function listOnnx(folder: string): Promise<string[]> {
   }
 }
 
+export class ModelConfigError extends Error {}
+
+/**
+ * A config file, or undefined where there is none. One that is there but unreadable or not a JSON
+ * object is an error: ignoring it would silently drop the architecture and the layer-count check.
+ */
 async function readJson(file: string): Promise<{ json: Record<string, unknown>; sha256: string } | undefined> {
+  let text: string;
   try {
-    const text = await readFile(file, 'utf8');
-    return { json: JSON.parse(text) as Record<string, unknown>, sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
-  } catch {
-    return undefined;
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ModelConfigError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}.`);
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ModelConfigError(`${file} is not valid JSON (${(err as Error).message}); fix it, or remove it to go without the model's settings.`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ModelConfigError(`${file} is not a JSON object of model settings; fix it, or remove it.`);
+  return { json: json as Record<string, unknown>, sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

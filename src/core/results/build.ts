@@ -1,4 +1,5 @@
 /** Assembling, merging and serializing results (DESIGN.md's JSON and CSV contracts). */
+import { stringify } from 'csv-stringify/sync';
 import { addText, emptyDatasetMoments, mergeDatasetMoments, summarizeLayers } from '../stats/datasetStats';
 import { textRecord } from '../stats/records';
 import type { TextStats } from '../stats/textStats';
@@ -31,7 +32,9 @@ export function mergeResults(a: ProfileResults, b: ProfileResults): ProfileResul
     if (i < 0) datasets.push(d);
     else datasets[i] = mergeDataset(datasets[i], d);
   }
-  return { ...a, datasets };
+  const origins = (r: ProfileResults) => r.provenance?.mergedFrom ?? [{ ...(r.provenance?.createdAt ? { createdAt: r.provenance.createdAt } : {}), ...(r.provenance?.commandLine ? { commandLine: r.provenance.commandLine } : {}), settings: r.settings }];
+  // The merged settings are the first input's; every input's own settings stay recorded here.
+  return { ...a, provenance: { createdAt: new Date().toISOString(), mergedFrom: [...origins(a), ...origins(b)] }, datasets };
 }
 
 export function mergeDataset(a: DatasetResult, b: DatasetResult): DatasetResult {
@@ -51,28 +54,37 @@ export function mergeDataset(a: DatasetResult, b: DatasetResult): DatasetResult 
 
 export const CSV_COLUMNS = [
   'dataset', 'layer', 'n', 'mean_of_mean', 'std_of_mean', 'mean_of_abs_mean', 'std_of_abs_mean', 'mean_of_l2', 'std_of_l2', 'mean_of_resid_l2', 'std_of_resid_l2',
-  'mean_of_rel_change', 'std_of_rel_change', 'mean_of_cosine', 'std_of_cosine', 'mean_of_norm_growth', 'std_of_norm_growth',
+  'mean_of_rel_change', 'std_of_rel_change', 'mean_of_cosine', 'std_of_cosine', 'mean_of_norm_growth', 'std_of_norm_growth', 'partial',
 ] as const;
 
+/**
+ * One row per dataset and layer (a dataset with no profiled text keeps one row with n = 0, so it
+ * does not vanish); `partial` is true where a run was cancelled before the dataset was finished.
+ */
 export function toCsv(results: ProfileResults): string {
-  const rows: string[] = [CSV_COLUMNS.join(',')];
+  const rows: (string | number)[][] = [];
   for (const d of results.datasets) {
+    const name = spreadsheetSafe(d.name);
+    const partial = d.partial ? 'true' : 'false';
+    if (d.layers.length === 0) rows.push([name, '', 0, ...Array(CSV_COLUMNS.length - 4).fill(''), partial]);
     for (const l of d.layers) {
       const pair = (s: { mean: number; std: number | null } | undefined) => [num(s?.mean ?? null), num(s?.std ?? null)];
-      rows.push(
-        [csvField(d.name), l.layer, l.absMean.n, ...pair(l.mean), ...pair(l.absMean), ...pair(l.l2), ...pair(l.residL2), ...pair(l.relChange), ...pair(l.cosine), ...pair(l.normGrowth)].join(','),
-      );
+      rows.push([name, l.layer, l.absMean.n, ...pair(l.mean), ...pair(l.absMean), ...pair(l.l2), ...pair(l.residL2), ...pair(l.relChange), ...pair(l.cosine), ...pair(l.normGrowth), partial]);
     }
   }
-  return rows.join('\n') + '\n';
+  return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: 'unix' });
 }
 
 function num(v: number | null): string {
-  return v === null || Number.isNaN(v) ? '' : String(v);
+  return v === null || !Number.isFinite(v) ? '' : String(v);
 }
 
-export function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * A name a spreadsheet would run as a formula (=, +, -, @, or a tab or carriage return first)
+ * gets a leading apostrophe, as OWASP advises against CSV injection.
+ */
+export function spreadsheetSafe(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
 /** JSON for files and webviews: NaN (a mean of no texts) becomes null, as JSON has no NaN. */

@@ -3,6 +3,7 @@
  * brought up to it, so every earlier result stays usable.
  */
 import { RESULTS_SCHEMA, RESULTS_SCHEMA_V1, type DatasetResult, type ProfileResults } from '../results';
+import { resultsProblems } from './validate';
 
 export class ResultsFileError extends Error {}
 
@@ -19,6 +20,8 @@ export function parseResults(text: string, file: string): ProfileResults {
     const found = r && typeof r === 'object' && typeof r.schema === 'string' ? ` (it says "${r.schema}")` : '';
     throw new ResultsFileError(`${file} is not a Layer Profiler results file${found}: expected "schema": "${RESULTS_SCHEMA}" or "${RESULTS_SCHEMA_V1}".`);
   }
+  const problems = resultsProblems(parsed, r.schema);
+  if (problems.length) throw new ResultsFileError(`${file} is not a valid results file: ${problems.join('; ')}.`);
   return upgradeResults(parsed as ProfileResults);
 }
 

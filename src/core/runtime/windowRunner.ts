@@ -107,8 +107,9 @@ export class WindowRunner<V> {
   /**
    * Consecutive windows of one text, each continuing the previous one through the KV cache, so
    * their values are those of one pass over all their tokens. Needs `carriesCache`.
+   * `onWindow` hears each window as it finishes (progress inside a long text).
    */
-  async runContinued(windows: number[][], signal?: AbortSignal, targets?: number[][]): Promise<V[]> {
+  async runContinued(windows: number[][], signal?: AbortSignal, targets?: number[][], onWindow?: (values: V) => void): Promise<V[]> {
     const cache = this.cache;
     if (!cache) throw new Error('This model has no KV cache to carry between windows.');
     const fetches = [...this.readout.fetches, ...cache.values()];
@@ -144,6 +145,7 @@ export class WindowRunner<V> {
         value = parts.length === 1 ? parts[0] : this.readout.concat(parts);
       }
       out.push(value);
+      onWindow?.(value);
     }
     return out;
   }
