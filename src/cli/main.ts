@@ -17,6 +17,8 @@ import { formatInspect, formatProgress, formatResultsTable } from './format';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
 import { registerCompareCommand, reportProfileComparisons } from './compareCommand';
 import { registerLensCommand } from './lensCommand';
+import { registerDiffCommand } from './diffCommand';
+import { registerPatchCommand } from './patchCommand';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -154,7 +156,10 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = []): C
     });
 
   registerCompareCommand(program, writeOutput);
-  registerLensCommand(withModelOptions(program.command('lens')), { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput, signal, commandArgs });
+  const deps = { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput, signal, commandArgs };
+  registerLensCommand(withModelOptions(program.command('lens')), deps);
+  registerDiffCommand(withModelOptions(program.command('diff')), deps);
+  registerPatchCommand(withModelOptions(program.command('patch')), deps);
 
   return program;
 }

@@ -32,6 +32,11 @@ export interface DiffPoint {
 export interface DiffSettings {
   align: AlignMode;
   windowTokens: number;
+  /**
+   * graph: both texts in one batch, reduced in the graph; separate-runs: each text alone (its
+   * numbers would depend on its batch companion: dynamically quantized activations), reduced in float64.
+   */
+  computedIn: 'graph' | 'separate-runs';
 }
 
 export interface DiffResults {
