@@ -13,6 +13,7 @@ import { AdditionBuilder, BOOL, FLOAT } from './additionBuilder';
 import { indexGraph } from './graphIndex';
 import { findLogits } from './lens';
 import { ANALYSIS_PREFIX } from './names';
+import { SKIP_NORM } from './opKinds';
 import type { GraphAddition } from './prune';
 import type { Spine } from './spine';
 
@@ -40,12 +41,14 @@ export interface PatchGraph {
   addition: GraphAddition;
   points: PatchPoint[];
   /** Points that exist but cannot be patched here, with why. */
-  unpatchable: { kind: PatchPointKind; reason: string }[];
+  unpatchable: { kind: PatchPointKind; layers?: number[]; reason: string }[];
 }
 
 /** The points of `kinds` found in the spine; a kind the model lacks is simply absent. */
-export function patchPoints(spine: Spine, kinds: readonly PatchPointKind[]): { points: PatchPoint[]; unpatchable: PatchGraph['unpatchable'] } {
-  // A residual sum the spine had to add (a fused norm that does not emit it) feeds nothing of the model's own.
+export function patchPoints(spine: Spine, kinds: readonly PatchPointKind[], producerOp: (tensor: string) => string | undefined): { points: PatchPoint[]; unpatchable: PatchGraph['unpatchable'] } {
+  // A residual sum the spine had to add (a fused norm that does not emit it) feeds nothing of the
+  // model's own; one a fused norm emits is not what that norm normalises (it adds its inputs
+  // itself), so replacing it would patch the stream but not the next block's input.
   const added = new Set(spine.addedNodes.flatMap((n) => n.output ?? []));
   const points: PatchPoint[] = [];
   const unpatchable: PatchGraph['unpatchable'] = [];
@@ -53,8 +56,10 @@ export function patchPoints(spine: Spine, kinds: readonly PatchPointKind[]): { p
     for (const layer of spine.layers) {
       const tensor = kind === 'resid_post' ? layer.residual : layer.substeps.find((s) => s.kind === (kind === 'attn_out' ? 'attention' : 'mlp'))?.branch;
       if (!tensor) continue;
-      if (added.has(tensor)) {
-        if (!unpatchable.some((u) => u.kind === kind)) unpatchable.push({ kind, reason: `the model computes ${kind} inside a fused norm (${spine.addedNodes.length ? 'Skip*LayerNormalization' : 'fused op'}) that does not emit it, so there is no tensor to replace` });
+      if (added.has(tensor) || SKIP_NORM.has(producerOp(tensor) ?? '')) {
+        const u = unpatchable.find((x) => x.kind === kind && x.layers);
+        if (u) u.layers!.push(layer.layer);
+        else unpatchable.push({ kind, layers: [layer.layer], reason: 'the model computes it inside a fused norm (Skip*LayerNormalization), which normalises its own sum of the stream and the branch, so there is no tensor whose replacement reaches the next block' });
         continue;
       }
       points.push({ kind, layer: layer.layer, tensor });
@@ -66,7 +71,10 @@ export function patchPoints(spine: Spine, kinds: readonly PatchPointKind[]): { p
 export function buildPatchGraph(model: OnnxModelFile, spine: Spine, kinds: readonly PatchPointKind[]): PatchGraph {
   if (spine.norm === 'post') throw new PatchUnsupportedError('Activation patching reads a next-token metric, and this model is a post-norm encoder (BERT-style) without a next-token head.');
   const logits = findLogits(model, indexGraph({ ...model.graph, node: [...(model.graph.node ?? []), ...spine.addedNodes] }));
-  const { points, unpatchable } = patchPoints(spine, kinds);
+  const producer = new Map<string, string>();
+  for (const n of model.graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n.opType ?? '');
+  const { points, unpatchable } = patchPoints(spine, kinds, (t) => producer.get(t));
+  const activationType = (model.graph.output ?? []).find((o) => o.name === logits)?.type?.tensorType?.elemType ?? FLOAT;
   const b = new AdditionBuilder(P, model.opset, spine.layers[0].residualIn);
   const rewire = new Map<string, string>();
   points.forEach((point, i) => {
@@ -74,8 +82,9 @@ export function buildPatchGraph(model: OnnxModelFile, spine: Spine, kinds: reado
     const stream = b.asStream(point.tensor, label);
     const mask = b.input(PATCH_IO.mask(i), BOOL, [`mask_batch_${i}`, `mask_tokens_${i}`, 1]);
     const value = b.input(PATCH_IO.value(i), FLOAT, [`value_batch_${i}`, `value_tokens_${i}`, `value_hidden_${i}`]);
-    // CastLike keeps the point's own type (fp16 models); a float32 round trip of fp16 values is exact.
-    const typed = model.opset >= 15 ? b.node('CastLike', [value, stream], `${label}/value_typed`) : value;
+    // The point's own type (fp16 models); a float32 round trip of fp16 values is exact. Before
+    // CastLike (opset 15), the logits' type stands for the activations'.
+    const typed = model.opset >= 15 ? b.node('CastLike', [value, stream], `${label}/value_typed`) : activationType === FLOAT ? value : b.node('Cast', [value], `${label}/value_typed`, [b.int('to', activationType)]);
     const patched = b.node('Where', [mask, typed, stream], `${label}/where`);
     rewire.set(point.tensor, stream === point.tensor ? patched : b.node('Reshape', [patched, b.node('Shape', [point.tensor], `${label}/shape`)], `${label}/as_point`));
     b.output(PATCH_IO.point(i), b.asFloat(stream, `${label}/value_out`));

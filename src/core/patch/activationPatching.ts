@@ -54,7 +54,7 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
     const opened = await openAnalysis(spec, { ...opts, incremental: false }, (model, spine) => {
       const graph = buildPatchGraph(model, spine, kinds);
       points = graph.points;
-      for (const u of graph.unpatchable) notes.push(`${u.kind} not patched: ${u.reason}`);
+      for (const u of graph.unpatchable) notes.push(`${u.kind} not patched${u.layers ? ` at layer${u.layers.length > 1 ? 's' : ''} ${u.layers.join(', ')}` : ''}: ${u.reason}`);
       if (points.length === 0) throw new PatchUnsupportedError(`Nothing to patch on this model: ${notes.join('; ') || `no ${kinds.join(', ')} points were found`}.`);
       const edit = editForAnalysis(model, graph.addition, { prune: opts.prune });
       const oneAtATime = quantizesActivationsPerTensor(model);
