@@ -20,6 +20,8 @@ import { formatInspect, formatProgress, formatResultsTable } from './format';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
 import { registerCompareCommand, reportProfileComparisons } from './compareCommand';
 import { registerLensCommand } from './lensCommand';
+import { registerDiffCommand } from './diffCommand';
+import { registerPatchCommand } from './patchCommand';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -218,7 +220,10 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
     });
 
   registerCompareCommand(program, async (f, c) => writeOutputNow(f, c));
-  registerLensCommand(withModelOptions(program.command('lens')), { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput: async (f, c) => writeOutputNow(f, c), signal, commandArgs });
+  const deps = { loadOptions: (o: CommonOptions, quiet: boolean) => loadOptions(o, signal, quiet), writeOutput: async (f: string, c: string) => writeOutputNow(f, c), signal, commandArgs };
+  registerLensCommand(withModelOptions(program.command('lens')), deps);
+  registerDiffCommand(withModelOptions(program.command('diff')), deps);
+  registerPatchCommand(withModelOptions(program.command('patch')), deps);
 
   return program;
 }

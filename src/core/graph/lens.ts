@@ -60,7 +60,7 @@ export function buildLens(model: OnnxModelFile, spine: Spine, k: number): LensGr
 }
 
 /** The graph output holding the next-token logits: named so, or the one output the last residual reaches. */
-function findLogits(model: OnnxModelFile, g: GraphIndex): string {
+export function findLogits(model: OnnxModelFile, g: GraphIndex): string {
   const named = model.outputs.find((o) => /logits/i.test(o.name));
   if (named) return named.name;
   const candidates = model.outputs.filter((o) => !/present|past|cache/i.test(o.name));

@@ -10,6 +10,7 @@
 import type { onnx } from 'onnx-proto';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import { spliceGraph } from '../onnx/spliceNodes';
+import { indexGraph } from './graphIndex';
 
 /** What an analysis adds to the graph: nodes, their small constants, the outputs it declares. */
 export interface GraphAddition {
@@ -18,6 +19,12 @@ export interface GraphAddition {
   outputs: onnx.IValueInfoProto[];
   /** Graph inputs the analysis feeds itself (the logit lens's next-token ids). */
   inputs?: onnx.IValueInfoProto[];
+  /**
+   * Tensors spliced out of the stream: every node of the original graph that reads a key reads
+   * the value instead (a tensor the additions compute, e.g. activation patching's `Where`). The
+   * node list is then put in topological order, since original nodes now read added ones.
+   */
+  rewire?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -58,7 +65,7 @@ export interface PruneOptions {
  */
 export function pruneToOutputs(graph: onnx.IGraphProto, added: GraphAddition, keep: Iterable<string>, opts: PruneOptions = {}): GraphEdit {
   const originalOutputs = (graph.output ?? []).map((o) => o.name ?? '');
-  const allNodes = [...(graph.node ?? []), ...added.nodes];
+  const allNodes = added.rewire?.size ? rewired(graph.node ?? [], added.nodes, added.rewire) : [...(graph.node ?? []), ...added.nodes];
   if (opts.prune === false) {
     return { nodes: allNodes, addedInitializers: added.initializers, keepOriginalOutput: originalOutputs.map(() => true), addedOutputs: added.outputs, addedInputs: added.inputs, removedNodes: 0, removedInitializers: 0, removedOutputs: [] };
   }
@@ -85,6 +92,13 @@ export function pruneToOutputs(graph: onnx.IGraphProto, added: GraphAddition, ke
     removedInitializers: keepInitializer ? keepInitializer.filter((k) => !k).length : 0,
     removedOutputs: originalOutputs.filter((_, i) => !keepOriginalOutput[i]),
   };
+}
+
+/** The original nodes reading each rewired tensor's replacement, with the additions, in topological order. */
+function rewired(original: onnx.INodeProto[], added: onnx.INodeProto[], rewire: ReadonlyMap<string, string>): onnx.INodeProto[] {
+  const nodes = [...original.map((n) => ((n.input ?? []).some((t) => rewire.has(t)) ? { ...n, input: (n.input ?? []).map((t) => rewire.get(t) ?? t) } : n)), ...added];
+  const { rank } = indexGraph({ node: nodes });
+  return nodes.map((n, i) => ({ n, r: rank[i] })).sort((x, y) => x.r - y.r).map((x) => x.n);
 }
 
 /** Which nodes produce something a kept output depends on: a walk back from the kept outputs. */

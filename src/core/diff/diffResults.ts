@@ -1,0 +1,56 @@
+/**
+ * The two-text distance contract (`layer-profiler/diff@1`): both texts' tokens, how they were
+ * aligned, and per residual point and aligned pair the L2 distance, cosine similarity and L2
+ * relative to ‖h_A‖.
+ */
+import type { ModelInfo, Provenance, RuntimeInfo } from '../results';
+import type { AlignMode } from './align';
+
+export const DIFF_SCHEMA = 'layer-profiler/diff@1';
+
+/** What one pair's numbers are: single measurements, not estimates with a spread. */
+export const SINGLE_PAIR_NOTE = 'one pair of texts: every value is a single measurement (no spread across texts, no test of significance)';
+
+export interface DiffText {
+  label: string;
+  path?: string;
+  ids: number[];
+  tokens: string[];
+}
+
+/** One residual point: arrays over the aligned pairs, in the order of `pairs`. */
+export interface DiffPoint {
+  /** -1: the embedding output; i: blocks.i.resid_post. */
+  layer: number;
+  l2: number[];
+  /** null where a state is all zeros. */
+  cosine: (number | null)[];
+  /** null where ‖h_A‖ is 0. */
+  relL2: (number | null)[];
+}
+
+export interface DiffSettings {
+  align: AlignMode;
+  windowTokens: number;
+  /**
+   * graph: both texts in one batch, reduced in the graph; separate-runs: each text alone (its
+   * numbers would depend on its batch companion: dynamically quantized activations), reduced in float64.
+   */
+  computedIn: 'graph' | 'separate-runs';
+}
+
+export interface DiffResults {
+  schema: typeof DIFF_SCHEMA;
+  model: ModelInfo;
+  runtime: RuntimeInfo;
+  settings: DiffSettings;
+  provenance: Provenance;
+  note: string;
+  a: DiffText;
+  b: DiffText;
+  alignment: AlignMode;
+  pairs: [number, number][];
+  onlyA: number[];
+  onlyB: number[];
+  points: DiffPoint[];
+}
