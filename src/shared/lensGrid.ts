@@ -4,6 +4,7 @@
  * for the next token, shaded by its probability or by the point's entropy. No DOM: unit-testable.
  */
 import { displayToken } from './chartData';
+import type { TableModel } from './chartText';
 import type { LensSelection } from './lensSelection';
 
 export type LensShade = 'probability' | 'entropy';
@@ -108,4 +109,13 @@ export function describeLensGrid(grid: LensGrid, label: string): string {
   const best = Math.max(...right);
   const first = known.length > 0 ? right.indexOf(best) : -1;
   return `Logit lens of ${label}: ${grid.rows} points (embedding output and ${grid.rows - 1} layers) by ${grid.cols} tokens. The model's own prediction is right at ${right[last]} of ${known.length} positions${first >= 0 ? `; ${grid.rowLabels[first]} is the first point to get the most right (${best})` : ''}.`;
+}
+
+/** The grid as an accessible table: a row per point, a column per token, each cell its top-1, probability and ✓ when right. */
+export function lensTable(grid: LensGrid, label: string): TableModel {
+  return {
+    caption: `Logit lens, each layer's top-1 prediction for the next token (probability; ✓ the actual next token): ${label}`,
+    columns: ['Layer', ...grid.tokens.map((t, i) => `${i}: ${t} → ${grid.next[i] ?? '?'}`)],
+    rows: grid.cells.map((row, r) => [grid.rowLabels[r], ...row.map((c) => `${c.token} (${formatProbability(c.p)})${c.correct ? ' ✓' : ''}`)]),
+  };
 }
