@@ -7,11 +7,18 @@ import { inspectModel, LayerProfiler } from '../core/profiler';
 import { datasetOfOneText } from '../core/results/build';
 import { sha256Text } from '../core/stats/records';
 import { throttled } from '../core/downloadProgress';
-import type { EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
+import { DEFAULT_LENS_K, LogitLens } from '../core/lens/logitLens';
+import { tokenOffsets } from '../core/model/tokenOffsets';
+import type { EngineLoadOptions, EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
+import type { ModelSpec } from '../core/api';
+import { lensSelectionOf, type LensSelection } from '../shared/lensSelection';
 
 export class EngineServer {
   private profiler: LayerProfiler | undefined;
   private profilerKey: string | undefined;
+  /** What the profiler was opened with: the lens opens the same model, lazily, with its own session. */
+  private opened: { spec: ModelSpec; options: EngineLoadOptions } | undefined;
+  private lens: { k: number; lens: LogitLens } | undefined;
   private readonly running = new Map<number, AbortController>();
 
   constructor(private readonly send: (m: EngineToHost) => void) {}
@@ -43,11 +50,11 @@ export class EngineServer {
         const { spec, options } = req.params as EngineRequest<'open'>['params'];
         const key = JSON.stringify({ spec, options });
         if (!this.profiler || this.profilerKey !== key) {
-          await this.profiler?.dispose();
-          this.profiler = undefined;
+          await this.releaseModel();
           const report = throttled(250, (progress) => this.send({ kind: 'download', id: req.id, progress }));
           this.profiler = await LayerProfiler.open(spec, { ...options, signal, onDownloadProgress: report });
           this.profilerKey = key;
+          this.opened = { spec, options };
         }
         const opened: OpenedModel = { inspect: this.profiler.inspect(), model: this.profiler.modelInfo(), runtime: this.profiler.runtimeInfo() };
         return opened;
@@ -76,7 +83,35 @@ export class EngineServer {
         const dataset: DatasetResult = datasetOfOneText(label, sha256Text(text), stats, profiler.session.substepKinds);
         return { dataset, tokens };
       }
+      case 'lensText': {
+        const { label, text, options, k } = req.params as EngineRequest<'lensText'>['params'];
+        return this.lensText(label, text, options, k ?? DEFAULT_LENS_K, signal);
+      }
     }
+  }
+
+  private async lensText(label: string, text: string, options: EngineRequest<'lensText'>['params']['options'], k: number, signal: AbortSignal): Promise<LensSelection> {
+    this.requireProfiler();
+    const opened = this.opened!;
+    if (this.lens?.k !== k) {
+      await this.lens?.lens.dispose();
+      this.lens = undefined;
+      this.lens = { k, lens: await LogitLens.open(opened.spec, { ...opened.options, k, signal }) };
+    }
+    const lens = this.lens.lens;
+    const read = await lens.lensText(label, text, options, signal);
+    const selection = lensSelectionOf(read, k);
+    const tokenizer = await lens.getTokenizer();
+    return { ...selection, offsets: tokenOffsets(tokenizer.decode, selection.ids, text) };
+  }
+
+  /** Releases the model and its lens: one model is kept at a time. */
+  private async releaseModel(): Promise<void> {
+    await this.lens?.lens.dispose();
+    this.lens = undefined;
+    await this.profiler?.dispose();
+    this.profiler = undefined;
+    this.opened = undefined;
   }
 
   private requireProfiler(): LayerProfiler {
@@ -86,6 +121,6 @@ export class EngineServer {
 
   async dispose(): Promise<void> {
     for (const c of this.running.values()) c.abort();
-    await this.profiler?.dispose();
+    await this.releaseModel();
   }
 }

@@ -6,18 +6,20 @@ import { findingsMarkdownFor } from './comparisonState';
 import { formatInspect } from '../cli/format';
 import type { HostCommand } from '../shared/protocol';
 import { CancelledError, EngineError } from './engineClient';
-import type { EditorHighlights } from './editorHighlights';
+import type { EditorHighlights, HighlightPart } from './editorHighlights';
 import type { LayersDocuments } from './layersDocument';
 import { chooseModel, type ChooseModelOptions } from './modelPicker';
 import type { NotificationAction, Notifier } from './notifier';
 import type { ProfileService } from './profileService';
 import type { ResultsPanel } from './resultsPanel';
 import { selectionLabel } from './selectionLabel';
+import { lensTokenPredictions } from '../shared/lensSelection';
 import { describeSpec, modelKey, type Settings } from './settings';
 import type { ResultsStore } from './resultsStore';
 
 export const COMMAND_IDS: Record<HostCommand, string> = {
   profileSelection: 'layerProfiler.profileSelection',
+  lensSelection: 'layerProfiler.lensSelection',
   profileFolder: 'layerProfiler.profileFolder',
   chooseModel: 'layerProfiler.chooseModel',
   showLayers: 'layerProfiler.showLayers',
@@ -69,6 +71,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   };
   return [
     vscode.commands.registerCommand(COMMAND_IDS.profileSelection, run(() => profileSelection(ctx))),
+    vscode.commands.registerCommand(COMMAND_IDS.lensSelection, run(() => lensSelection(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.profileFolder, run((uri, uris, options) => profileFolders(ctx, uri, uris, options as { name?: string } | undefined))),
     vscode.commands.registerCommand(
       COMMAND_IDS.chooseModel,
@@ -86,31 +89,58 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   ];
 }
 
-async function profileSelection(ctx: CommandContext): Promise<void> {
+/** The active editor's selection (or whole document when nothing is selected), named for the views; undefined after telling the user what to do. */
+interface EditorText {
+  editor: vscode.TextEditor;
+  text: string;
+  label: string;
+  startOffset: number;
+  version: number;
+}
+
+function readSelection(what: string): EditorText | undefined {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
-    void vscode.window.showWarningMessage('Layer Profiler: open a file and select some text to profile.');
-    return;
+    void vscode.window.showWarningMessage(`Layer Profiler: open a file and select some text to ${what}.`);
+    return undefined;
   }
   const selection = editor.selection;
   const whole = selection.isEmpty;
-  const version = editor.document.version;
   const text = editor.document.getText(whole ? undefined : selection);
   if (!text.trim()) {
     void vscode.window.showWarningMessage('Layer Profiler: the selection is empty; select some text or open a file with content.');
-    return;
+    return undefined;
   }
   const file = path.basename(editor.document.fileName || editor.document.uri.path);
   const label = selectionLabel(file, whole ? undefined : { startLine: selection.start.line, endLine: selection.end.line, endCharacter: selection.end.character });
-  const startOffset = whole ? 0 : editor.document.offsetAt(selection.start);
-  ctx.highlights.clear();
-  ctx.panel.show(true);
-  await ctx.service.profileText(label, text);
-  const heatmap = ctx.store.get(modelKey(ctx.settings().model))?.heatmap;
-  // Token spans hold only while the document is as it was when profiled. The editor may have been
-  // replaced meanwhile (a tab switch): shade whichever shows the document now.
+  return { editor, text, label, startOffset: whole ? 0 : editor.document.offsetAt(selection.start), version: editor.document.version };
+}
+
+/**
+ * Token spans hold only while the document is as it was when read. The editor may have been
+ * replaced meanwhile (a tab switch): shade whichever shows the document now.
+ */
+function shadeIfUnchanged(ctx: CommandContext, read: EditorText, label: string, part: HighlightPart): void {
+  const { editor } = read;
   const shown = vscode.window.visibleTextEditors.find((e) => e.document === editor.document) ?? editor;
-  if (ctx.settings().highlightTokens && heatmap && editor.document.version === version) ctx.highlights.show(shown, startOffset, heatmap.label, heatmap.profile);
+  if (ctx.settings().highlightTokens && editor.document.version === read.version) ctx.highlights.show(shown, read.startOffset, label, part);
+}
+
+async function profileSelection(ctx: CommandContext): Promise<void> {
+  const read = readSelection('profile');
+  if (!read) return;
+  ctx.panel.show(true);
+  await ctx.service.profileText(read.label, read.text);
+  const heatmap = ctx.store.get(modelKey(ctx.settings().model))?.heatmap;
+  if (heatmap) shadeIfUnchanged(ctx, read, read.label, { profile: heatmap.profile });
+}
+
+async function lensSelection(ctx: CommandContext): Promise<void> {
+  const read = readSelection('read through the logit lens');
+  if (!read) return;
+  ctx.panel.show(true);
+  const lens = await ctx.service.lensText(read.label, read.text);
+  shadeIfUnchanged(ctx, read, read.label, { lens: lensTokenPredictions(lens) });
 }
 
 /** From the explorer: (uri, selected uris). Scripts and tests may pass `{ name }` to skip the prompt. */

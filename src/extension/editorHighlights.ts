@@ -1,7 +1,9 @@
 /**
- * Per-token view in the editor after Profile Selection: each token is shaded by how strongly the
- * layers react to it (each layer scaled to its own maximum over the selection, then averaged), and
- * its hover lists the absolute mean change every layer made at that token.
+ * Per-token view in the editor after Profile Selection or Logit Lens on Selection: each token is
+ * shaded by how strongly the layers react to it (each layer scaled to its own maximum over the
+ * selection, then averaged) or, lensed only, by how late its next-token prediction settles; its
+ * hover lists per layer the absolute mean change at that token and what the layer would predict
+ * next. Profiling and lensing the same selection add up in one state and one hover.
  *
  * Decorations belong to one TextEditor instance, and VS Code makes a new one whenever a document is
  * shown again (a tab switch, a split, a window reload). So the shading is kept as state (document,
@@ -12,15 +14,18 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TokenProfile } from '../core/results';
+import type { Span } from '../core/model/tokenOffsets';
+import { settleScores, type LensTokenPredictions } from '../shared/lensSelection';
 import { reactionScores } from '../shared/tokenReaction';
+import { tokenHoverMarkdown } from './tokenHover';
 
 /** Alphas of the shading levels: light enough to keep code readable in light and dark themes. */
 const LEVEL_ALPHAS = [0.06, 0.14, 0.24, 0.36, 0.5, 0.66];
 
 const STORAGE_KEY = 'layerProfiler.editorHighlights';
-const STORAGE_VERSION = 1;
+const STORAGE_VERSION = 2;
 
-/** What is needed to shade a document again, in any editor, after a reload. */
+/** What is needed to shade a document again, in any editor, after a reload: a profile, a lens, or both. */
 export interface HighlightState {
   version: typeof STORAGE_VERSION;
   uri: string;
@@ -28,8 +33,13 @@ export interface HighlightState {
   textSha256: string;
   startOffset: number;
   label: string;
-  profile: TokenProfile;
+  profile?: TokenProfile;
+  /** Per token, each point's top-1 next-token prediction (Logit Lens on Selection). */
+  lens?: LensTokenPredictions;
 }
+
+/** One part of the state, as a command produces it. */
+export type HighlightPart = { profile: TokenProfile } | { lens: LensTokenPredictions };
 
 /** What a vscode.Memento offers that this needs. */
 export interface HighlightStorage {
@@ -37,22 +47,24 @@ export interface HighlightStorage {
   update(key: string, value: unknown): Thenable<void>;
 }
 
-export function isHighlightState(raw: unknown): raw is HighlightState {
-  if (typeof raw !== 'object' || raw === null) return false;
+/** Reads the stored state; version 1 (a profile only) reads as version 2. Anything malformed is dropped. */
+export function parseHighlightState(raw: unknown): HighlightState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
   const s = raw as Record<string, unknown>;
+  if ((s.version !== 1 && s.version !== STORAGE_VERSION) || typeof s.uri !== 'string' || typeof s.textSha256 !== 'string' || typeof s.startOffset !== 'number' || typeof s.label !== 'string') return undefined;
   const p = s.profile as Record<string, unknown> | undefined;
-  return (
-    s.version === STORAGE_VERSION &&
-    typeof s.uri === 'string' &&
-    typeof s.textSha256 === 'string' &&
-    typeof s.startOffset === 'number' &&
-    typeof s.label === 'string' &&
-    typeof p === 'object' &&
-    p !== null &&
-    Array.isArray(p.tokens) &&
-    Array.isArray(p.offsets) &&
-    Array.isArray(p.absMean)
-  );
+  const profile = typeof p === 'object' && p !== null && Array.isArray(p.tokens) && Array.isArray(p.offsets) && Array.isArray(p.absMean) ? (p as unknown as TokenProfile) : undefined;
+  const l = s.lens as Record<string, unknown> | undefined;
+  const lens = typeof l === 'object' && l !== null && Array.isArray(l.layers) && Array.isArray(l.next) && Array.isArray(l.top1) && Array.isArray(l.offsets) && l.top1.length === l.offsets.length ? (l as unknown as LensTokenPredictions) : undefined;
+  if (!profile && !lens) return undefined;
+  return { version: STORAGE_VERSION, uri: s.uri, textSha256: s.textSha256, startOffset: s.startOffset, label: s.label, ...(profile ? { profile } : {}), ...(lens ? { lens } : {}) };
+}
+
+/** Spans of the state's tokens: the longer of the profile's and the lens's (both tokenize the same text alike). */
+function spansOf(state: HighlightState): (Span | null)[] {
+  const a = state.profile?.offsets ?? [];
+  const b = state.lens?.offsets ?? [];
+  return a.length >= b.length ? a : b;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -70,8 +82,7 @@ export class EditorHighlights implements vscode.Disposable {
   private readonly listeners: vscode.Disposable[];
 
   constructor(private readonly storage?: HighlightStorage) {
-    const stored = storage?.get<unknown>(STORAGE_KEY);
-    if (isHighlightState(stored)) this.state = stored;
+    this.state = parseHighlightState(storage?.get<unknown>(STORAGE_KEY));
     this.listeners = [
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (this.state && e.document.uri.toString() === this.state.uri && e.contentChanges.length > 0) this.clear();
@@ -83,7 +94,7 @@ export class EditorHighlights implements vscode.Disposable {
 
   /** Number of tokens shaded (0 when nothing is). */
   get count(): number {
-    return this.state ? (this.built?.count ?? this.state.profile.offsets?.filter(Boolean).length ?? 0) : 0;
+    return this.state ? (this.built?.count ?? spansOf(this.state).filter(Boolean).length) : 0;
   }
 
   /** Whether `editor` (this instance) carries the shading now. */
@@ -91,10 +102,24 @@ export class EditorHighlights implements vscode.Disposable {
     return this.state !== undefined && this.applied.has(editor);
   }
 
-  show(editor: vscode.TextEditor, startOffset: number, label: string, profile: TokenProfile): void {
+  /** Whether the shading's hovers carry a logit lens's predictions. */
+  get lensShown(): boolean {
+    return this.state?.lens !== undefined;
+  }
+
+  /**
+   * Shades the selection with a profile or a lens. The same selection of the same text keeps what
+   * it had of the other part, so its hover lists both; anything else replaces the state.
+   */
+  show(editor: vscode.TextEditor, startOffset: number, label: string, part: HighlightPart): void {
+    const uri = editor.document.uri.toString();
+    const textSha256 = this.hashOf(editor.document);
+    const previous = this.state;
+    const same = previous && previous.uri === uri && previous.textSha256 === textSha256 && previous.startOffset === startOffset && previous.label === label;
     this.clear();
-    if (!profile.offsets) return;
-    this.state = { version: STORAGE_VERSION, uri: editor.document.uri.toString(), textSha256: this.hashOf(editor.document), startOffset, label, profile };
+    const next: HighlightState = { ...(same ? previous : { version: STORAGE_VERSION, uri, textSha256, startOffset, label }), ...part };
+    if (spansOf(next).every((s) => !s)) return;
+    this.state = next;
     void this.storage?.update(STORAGE_KEY, this.state);
     this.applyAll(vscode.window.visibleTextEditors);
   }
@@ -126,15 +151,19 @@ export class EditorHighlights implements vscode.Disposable {
 
   private decorations(document: vscode.TextDocument, state: HighlightState): { buckets: vscode.DecorationOptions[][]; count: number } {
     if (this.built?.document === document && this.built.version === document.version) return this.built;
-    const { profile, startOffset, label } = state;
-    const scores = reactionScores(profile);
+    const { profile, lens, startOffset, label } = state;
+    const scores = profile ? reactionScores(profile) : lens ? settleScores(lens) : [];
+    const tokens = profile?.tokens ?? [];
     const buckets: vscode.DecorationOptions[][] = this.levels.map(() => []);
     let count = 0;
-    profile.offsets?.forEach((span, t) => {
+    spansOf(state).forEach((span, t) => {
       if (!span) return;
       const range = new vscode.Range(document.positionAt(startOffset + span[0]), document.positionAt(startOffset + span[1]));
-      const level = Math.min(this.levels.length - 1, Math.floor(scores[t] * this.levels.length));
-      buckets[level].push({ range, hoverMessage: hover(label, profile, t) });
+      const level = Math.min(this.levels.length - 1, Math.floor((scores[t] ?? 0) * this.levels.length));
+      const token = tokens[t] ?? document.getText(range);
+      const md = new vscode.MarkdownString(tokenHoverMarkdown(label, token, t, profile, lens));
+      md.supportHtml = false;
+      buckets[level].push({ range, hoverMessage: md });
       count++;
     });
     this.built = { document, version: document.version, buckets, count };
@@ -152,17 +181,4 @@ export class EditorHighlights implements vscode.Disposable {
     this.listeners.forEach((l) => l.dispose());
     this.levels.forEach((t) => t.dispose());
   }
-}
-
-function hover(label: string, profile: TokenProfile, t: number): vscode.MarkdownString {
-  const rows = profile.absMean.map((row, layer) => {
-    const max = Math.max(...row);
-    const bar = '█'.repeat(Math.round((row[t] / (max || 1)) * 12));
-    return `| ${layer} | ${row[t].toPrecision(3)} | ${bar} |`;
-  });
-  const md = new vscode.MarkdownString(
-    [`**Layer Profiler** · token \`${JSON.stringify(profile.tokens[t]).slice(1, -1).replace(/`/g, 'ˋ')}\` · ${label}`, '', '| layer | abs mean Δ | relative to the layer\'s top token |', '|---:|---:|:---|', ...rows].join('\n'),
-  );
-  md.supportHtml = false;
-  return md;
 }

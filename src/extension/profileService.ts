@@ -8,6 +8,7 @@ import { describeDownload } from '../core/downloadProgress';
 import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSettings, type TextRecord } from '../core/results';
 import { datasetFromRecords } from '../core/stats/fromRecords';
 import type { OpenedModel } from '../shared/engineProtocol';
+import type { LensSelection } from '../shared/lensSelection';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
 import { ComparisonCache } from './comparisonState';
@@ -112,7 +113,7 @@ export class ProfileService {
       model: this.progress && this.status.state !== 'loading' ? { ...this.status, activity: 'Profiling…' } : this.status,
       ...(results ? { results } : {}),
       hidden: entry?.hidden ?? [],
-      ...(entry ? { heatmap: entry.heatmap, comparison: entry.comparison, colors: entry.colors, selection: entry.selection } : {}),
+      ...(entry ? { heatmap: entry.heatmap, lens: entry.lens, comparison: entry.comparison, colors: entry.colors, selection: entry.selection } : {}),
       ...(results && entry ? this.comparisons.get(results, entry.hidden, entry.comparison) : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     };
@@ -281,6 +282,21 @@ export class ProfileService {
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
       this.ui.log(`Profiled ${label}: ${dataset.tokens} tokens in ${seconds(started)}.`);
       return dataset;
+    });
+  }
+
+  /** Reads an editor selection through the logit lens; the panel shows its token × layer grid. */
+  async lensText(label: string, text: string): Promise<LensSelection> {
+    const s = this.settings();
+    return this.exclusive(`Logit lens of ${label}`, async (signal) => {
+      const opened = await this.ensureModel(signal);
+      const started = Date.now();
+      const options = { maxTokens: s.maxTokens, batchSize: s.batchSize };
+      const lens = await this.ui.withProgress(`Layer Profiler: logit lens of ${label}`, true, (_p, cancel) => this.engine.call('lensText', { label, text, options }, { signal: anySignal(signal, cancel) }));
+      const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
+      await this.store.setLens(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), lens);
+      this.ui.log(`Logit lens of ${label}: ${lens.totalTokens ?? lens.tokens.length} tokens, ${lens.layers.length} points in ${seconds(started)}${lens.totalTokens ? ` (the first ${lens.tokens.length} kept for the grid)` : ''}.`);
+      return lens;
     });
   }
 

@@ -6,6 +6,7 @@ import type { ProfileResults, TokenProfile } from '../core/results';
 import { mergeDataset } from '../core/results/build';
 import type { DatasetResult } from '../core/results';
 import { upgradeResults } from '../core/results/read';
+import { parseLensSelection, type LensSelection } from '../shared/lensSelection';
 import { parseComparisonRequest, type ComparisonRequest } from '../shared/protocol';
 
 const STORAGE_KEY = 'layerProfiler.results';
@@ -22,6 +23,8 @@ export interface ModelResults {
   hidden: string[];
   comparison?: ComparisonRequest;
   heatmap?: { label: string; profile: TokenProfile };
+  /** The logit lens of the last lensed selection (its first MAX_LENS_VIEW_TOKENS tokens). */
+  lens?: LensSelection;
   /** Each dataset's colour index, assigned once (lowest free) so a dataset keeps its colour. */
   colors?: Record<string, number>;
   /** The dataset holding the last selection; the next selection replaces it unless it is kept. */
@@ -45,6 +48,8 @@ export class ResultsStore {
       // Before dataset-vs-rest and metrics, the choice was a bare {a, b}.
       const old = entry.comparison as unknown as { a?: unknown; b?: unknown } | undefined;
       entry.comparison = parseComparisonRequest(entry.comparison) ?? (typeof old?.a === 'string' && typeof old.b === 'string' ? { choice: { kind: 'pair', a: old.a, b: old.b }, metric: 'absMean' } : undefined);
+      // Written by another version: kept only if it still reads as a lens selection.
+      if (entry.lens !== undefined) entry.lens = parseLensSelection(entry.lens);
       assignColors(entry);
     }
   }
@@ -106,6 +111,16 @@ export class ResultsStore {
     const entry = this.data.byModel[model];
     if (!entry) return;
     entry.heatmap = heatmap;
+    await this.save();
+  }
+
+  /** Keeps a selection's logit lens; a model without results yet gets an entry with no datasets. */
+  async setLens(model: string, base: Omit<ProfileResults, 'datasets'>, lens: LensSelection): Promise<void> {
+    const existing = this.data.byModel[model];
+    const entry = existing && existing.results.model.sha256 === base.model.sha256 ? existing : { results: { ...base, datasets: [] }, hidden: [] };
+    entry.lens = lens;
+    assignColors(entry);
+    this.data.byModel[model] = entry;
     await this.save();
   }
 

@@ -4,6 +4,7 @@
  */
 import type { DatasetInput, DownloadProgress, InspectResult, LoadOptions, ModelSpec, ProfileOptions, ProfileProgress } from '../core/api';
 import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, TextRecord, TokenProfile } from '../core/results';
+import type { LensSelection } from './lensSelection';
 
 /** Options that cross the process boundary (no callbacks, no signals). */
 export type EngineLoadOptions = Omit<LoadOptions, 'onDownloadProgress' | 'signal'>;
@@ -20,6 +21,11 @@ export interface EngineMethods {
   /** The settings a run with these options actually uses (window after the model's caps, exactness). */
   effectiveSettings(params: { options: ProfileOptions }): Pick<ProfileSettings, 'maxTokens' | 'windowTokens' | 'windowsContinueThroughCache' | 'positionLimit' | 'batchSize' | 'skipFirstToken'>;
   profileText(params: { label: string; text: string; options: ProfileOptions }): { dataset: DatasetResult; tokens: TokenProfile };
+  /**
+   * The logit lens of one text (an editor selection), through the open model's own final norm and
+   * head: its first tokens' predictions per point, with their places in the text.
+   */
+  lensText(params: { label: string; text: string; options: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>; k?: number }): LensSelection;
   /** Layers of a model; the model is opened in ONNX Runtime and released, so what it accepts is known to load. */
   inspect(params: { spec: ModelSpec; options: EngineLoadOptions }): InspectResult;
 }

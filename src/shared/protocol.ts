@@ -6,6 +6,7 @@
 import type { Findings } from '../core/compare/findings';
 import type { Correction, LayerComparison } from '../core/compare/types';
 import type { ProfileResults, TokenProfile } from '../core/results';
+import type { LensSelection } from './lensSelection';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -75,6 +76,8 @@ export interface ViewState {
   /** Dataset names hidden from the charts. */
   hidden: string[];
   heatmap?: SelectionHeatmap;
+  /** The logit lens of the last lensed selection (checked with parseLensSelection before drawing). */
+  lens?: LensSelection;
   /** The user's comparison choice (may name datasets since hidden or removed; the host resolves it). */
   comparison?: ComparisonRequest;
   /** The resolved comparison with its statistics, or why there is none. */
@@ -88,9 +91,9 @@ export interface ViewState {
   progress?: RunProgress;
 }
 
-export type HostCommand = 'profileSelection' | 'profileFolder' | 'chooseModel' | 'showLayers' | 'exportResults' | 'clearResults' | 'cancel' | 'openPanel';
+export type HostCommand = 'profileSelection' | 'lensSelection' | 'profileFolder' | 'chooseModel' | 'showLayers' | 'exportResults' | 'clearResults' | 'cancel' | 'openPanel';
 
-export const HOST_COMMANDS: readonly HostCommand[] = ['profileSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'];
+export const HOST_COMMANDS: readonly HostCommand[] = ['profileSelection', 'lensSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'];
 
 /** Webview → host. */
 export type ViewMessage =

@@ -80,6 +80,35 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     await screenshot(page, 'e2e-1b-token-hover');
     await page.mouse.move(5, 500);
 
+    // 1b. Logit Lens on the same selection: a token × layer grid of next-token predictions, top-k
+    // on a cell's hover, and each token's hover lists what every layer would predict next.
+    await runCommand(page, 'Layer Profiler: Logit Lens on Selection');
+    const lensFrame = await findWebviewFrame(page, '#lens', { timeoutMs: 90_000 });
+    const lensRows = await until('the lens grid', async () => {
+      const r = await lensFrame.locator('#lens').getAttribute('data-rows');
+      return r && Number(r) > 0 ? Number(r) : undefined;
+    });
+    assert.equal(lensRows, o.numLayers + 1, 'one lens row per layer and one for the embedding output');
+    await lensFrame.locator('#section-lens').scrollIntoViewIfNeeded();
+    const cellHeight = Math.max(14, Math.min(20, Math.round(440 / lensRows)));
+    await lensFrame.locator('#lens').hover({ position: { x: 2 * 64 + 30, y: (lensRows - 1) * cellHeight + 4 + cellHeight / 2 } });
+    const lensTip = lensFrame.locator('[data-testid=lens-tip]');
+    await lensTip.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await lensTip.innerText(), /model’s own output[\s\S]*\n1\. “[\s\S]*\n2\. “/, 'a cell\'s hover lists the top-k');
+    await screenshot(page, 'e2e-1e-lens-grid');
+    await page.mouse.move(5, 500);
+    await until('the lens in a token\'s hover', async () => {
+      await page.mouse.move(5, 500);
+      await page.locator('.monaco-editor .view-line span', { hasText: 'fib' }).first().hover();
+      const h = page.locator('.monaco-hover', { hasText: 'predicts next' }).first();
+      return (await h.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) ? true : undefined;
+    }, 60_000);
+    const lensHover = await page.locator('.monaco-hover', { hasText: 'predicts next' }).first().innerText();
+    assert.match(lensHover, /embed/, 'the embedding output is listed');
+    assert.match(lensHover, new RegExp(`${o.numLayers - 1} \\(output\\)`), 'the model\'s own prediction is listed');
+    await screenshot(page, 'e2e-1f-lens-token-hover');
+    await page.mouse.move(5, 500);
+
     // The shading survives a tab switch (a new editor instance) and a window reload.
     const shadedHover = async (shot: string) => {
       await page.mouse.move(5, 500);

@@ -7,6 +7,7 @@ import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults } from '../../s
 import { addText, emptyDatasetMoments, summarizeLayers } from '../../src/core/stats/datasetStats';
 import type { TextStats } from '../../src/core/stats/textStats';
 import { comparisonState } from '../../src/extension/comparisonState';
+import type { LensSelection } from '../../src/shared/lensSelection';
 import { PROTOCOL_VERSION, type ComparisonRequest, type ViewState } from '../../src/shared/protocol';
 
 const LAYERS = 24;
@@ -88,7 +89,7 @@ function heatmapValues(tokens: string[]): number[][] {
  * how many of the eight flavours to include (default 2: cpp and python). The comparison and
  * findings are computed as the host computes them, for `comparison` and `hidden`.
  */
-export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[] } = {}): ViewState {
+export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[]; lens?: boolean } = {}): ViewState {
   const model = { id: 'onnx-community/Qwen2.5-0.5B-Instruct', dtype: 'fp32', numLayers: LAYERS, state: 'ready' as const };
   if (options.empty) return { version: PROTOCOL_VERSION, model, hidden: [] };
   const tokens = options.tokens ? Array.from({ length: options.tokens }, (_, i) => TOKENS[i % TOKENS.length]) : TOKENS;
@@ -110,6 +111,40 @@ export function sampleState(options: { empty?: boolean; tokens?: number; dataset
     ...(options.comparison ? { comparison: options.comparison } : {}),
     ...comparisonState(results, hidden, options.comparison),
     heatmap: { label: 'fib.py:1–6', profile: { tokens, absMean, l2: absMean.map((r) => r.map((v) => v * 30)) } },
+    ...(options.lens ? { lens: sampleLens(tokens) } : {}),
     progress: { title: 'Profiling rust', textsDone: 12, textsTotal: 50, tokensDone: 7344, secondsLeft: 21 },
   };
+}
+
+/**
+ * A logit lens of the sample selection: 25 points (embedding output and 24 layers), top 5. Early
+ * layers predict the input token itself or common tokens, with high entropy; from a token-dependent
+ * layer on, the actual next token wins and grows more certain, as real lenses look.
+ */
+export function sampleLens(tokens: string[] = TOKENS): LensSelection {
+  const vocab = [...new Set([...tokens, 'Ġthe', 'Ġ=', ',', 'Ġand', 'Ġin'])];
+  const id = (t: string) => vocab.indexOf(t);
+  const decoded = (t: string) => t.replace(/Ġ/g, ' ').replace(/Ċ/g, '\n');
+  const rand = rng(11);
+  const layers = Array.from({ length: LAYERS + 1 }, (_, i) => i - 1);
+  const settle = tokens.map(() => 6 + Math.floor(rand() * 18));
+  const nextIds = tokens.map((_, t) => (t + 1 < tokens.length ? id(tokens[t + 1]) : -1));
+  const points = layers.map((_, p) => {
+    const entropy: number[] = [];
+    const nextLogProb: (number | null)[] = [];
+    const top = tokens.map((tok, t) => {
+      const next = t + 1 < tokens.length ? tokens[t + 1] : 'Ġthe';
+      const knows = p >= settle[t];
+      const first = knows ? next : p < 3 ? tok : vocab[(t * 7 + p) % vocab.length];
+      const p1 = knows ? Math.min(0.97, 0.25 + 0.05 * (p - settle[t]) + 0.1 * rand()) : 0.04 + 0.2 * rand() + 0.01 * p;
+      const others = vocab.filter((v) => v !== first).slice((t + p) % 5, ((t + p) % 5) + 4);
+      const rest = others.map((v, j) => ({ id: id(v), token: decoded(v), p: ((1 - p1) * 0.5) / (j + 1) }));
+      entropy.push(knows ? 3.2 * (1 - p1) + 0.1 : 5.5 + 2 * rand() - 0.08 * p);
+      const pNext = next === first ? p1 : (rest.find((r) => r.id === id(next))?.p ?? 1e-4);
+      nextLogProb.push(t + 1 < tokens.length ? Math.log(pNext) : null);
+      return [{ id: id(first), token: decoded(first), p: p1 }, ...rest];
+    });
+    return { entropy, top, nextLogProb };
+  });
+  return { label: 'fib.py:1–6', k: 5, layers, tokens, ids: tokens.map(id), nextIds, points };
 }

@@ -349,6 +349,49 @@ async function longText(browser: Browser, origin: string): Promise<void> {
   await finish(p, errors, 'long');
 }
 
+/** The logit lens grid: one row per point, one column per token, hover lists the top-k, the shading toggles, light and dark. */
+async function lens(browser: Browser, origin: string): Promise<void> {
+  const { p, errors } = await open(browser, `${origin}/lens.html?theme=dark`, 1280, 900);
+  await waitFor(p, `document.querySelector('#lens')?.dataset.cols === '40'`);
+  check((await p.evaluate<string>(`document.querySelector('#lens').dataset.rows`)) === '25', '#lens has 25 rows (embedding output and 24 layers)');
+  check(Number(await p.evaluate<string>(`document.querySelector('#lens').dataset.correct`)) > 0, 'some cells are marked as predicting the actual next token');
+  check((await p.evaluate<string>(`document.querySelector('#lens').getAttribute('aria-label') ?? ''`)).startsWith('Logit lens of fib.py'), 'the lens canvas has an aria-label summary');
+  await p.evaluate(`document.querySelector('#section-lens').scrollIntoView()`);
+  // Hover layer 20 (row 21) of token 3.
+  const cell = await p.evaluate<Box>(`(() => { const r = document.querySelector('#lens').getBoundingClientRect(); return { x: r.x + 3 * 64 + 30, y: r.y + 21 * 18 + 8, width: 0, height: 0 }; })()`);
+  await p.mouse.move(cell.x, cell.y);
+  await waitFor(p, `!document.querySelector('[data-testid=lens-tip]').hidden`);
+  const tip = await p.evaluate<string>(`document.querySelector('[data-testid=lens-tip]').innerText`);
+  check(tip.includes('token 3') && tip.includes('layer 20') && /\n1\. “/.test(tip) && /\n5\. “/.test(tip) && tip.includes('entropy'), `lens tooltip lists the top 5 with probabilities (${tip.replace(/\n/g, ' | ')})`);
+  await p.screenshot({ path: join(shotDir, 'webview-lens-dark.png'), clip: await clip(p, '#section-lens'), fullPage: true });
+  await p.mouse.move(0, 0);
+  await p.click('#lens-shade');
+  await p.click('#lens-shade [role="option"]:has-text("entropy")');
+  await waitFor(p, `document.querySelector('#lens').dataset.shade === 'entropy'`);
+  check(true, 'the shade select switches the grid to entropy');
+  await p.screenshot({ path: join(shotDir, 'webview-lens-entropy-dark.png'), clip: await clip(p, '#section-lens'), fullPage: true });
+  await p.evaluate(`window.__applyTheme('light')`);
+  await p.evaluate(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`);
+  await p.screenshot({ path: join(shotDir, 'webview-lens-entropy-light.png'), clip: await clip(p, '#section-lens'), fullPage: true });
+  await p.click('#lens-shade');
+  await p.click('#lens-shade [role="option"]:has-text("probability")');
+  await waitFor(p, `document.querySelector('#lens').dataset.shade === 'probability'`);
+  await p.mouse.move(cell.x, cell.y);
+  await waitFor(p, `!document.querySelector('[data-testid=lens-tip]').hidden`);
+  await p.screenshot({ path: join(shotDir, 'webview-lens-light.png'), clip: await clip(p, '#section-lens'), fullPage: true });
+  await p.mouse.move(0, 0);
+  await p.click('#toggle-table-lens');
+  await p.waitForSelector('#table-lens');
+  check((await p.evaluate<number>(`document.querySelectorAll('#table-lens tbody tr').length`)) === 25, 'the lens table has a row per point');
+  await p.click('#toggle-table-lens');
+  await p.evaluate(`window.postMessage({ type: 'exportCharts' }, '*')`);
+  await waitFor(p, `window.__posted.some((m) => m.type === 'chartImage' && m.chart === 'lens')`);
+  const png = await p.evaluate<string>(`window.__posted.find((m) => m.chart === 'lens').dataUrl`);
+  writeFileSync(join(shotDir, 'webview-export-lens.png'), Buffer.from(png.split(',')[1], 'base64'));
+  check(pngSize(png).width >= 2 * (60 + 40 * 64), `the lens exports at 2× with every token (${pngSize(png).width} px)`);
+  await finish(p, errors, 'lens');
+}
+
 async function main(): Promise<void> {
   mkdirSync(pageDir, { recursive: true });
   mkdirSync(shotDir, { recursive: true });
@@ -364,6 +407,8 @@ async function main(): Promise<void> {
   writeFileSync(join(pageDir, 'empty.html'), page('panel', origin, 'fake-vscode-empty.js'));
   writeFileSync(join(pageDir, 'fake-vscode-long.js'), fakeVscode(sampleState({ tokens: 3000 })));
   writeFileSync(join(pageDir, 'long.html'), page('panel', origin, 'fake-vscode-long.js'));
+  writeFileSync(join(pageDir, 'fake-vscode-lens.js'), fakeVscode(sampleState({ lens: true })));
+  writeFileSync(join(pageDir, 'lens.html'), page('panel', origin, 'fake-vscode-lens.js'));
   const chromium = await loadChromium();
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -376,6 +421,7 @@ async function main(): Promise<void> {
     await sidebar(browser, origin, 'light');
     await empty(browser, origin);
     await longText(browser, origin);
+    await lens(browser, origin);
   } finally {
     await browser.close();
     server.close();

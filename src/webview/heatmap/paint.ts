@@ -68,7 +68,7 @@ export function paintCells(ctx: CanvasRenderingContext2D, grid: HeatmapGrid, g: 
     ctx.save();
     ctx.translate(range.originX + c * g.cellWidth + (g.cellWidth - gap) / 2, g.cellsHeight + LABEL_GAP);
     ctx.rotate(-Math.PI / 2);
-    ctx.fillText(fit(ctx, grid.labels[c], g.labelHeight - LABEL_GAP * 2), 0, 0);
+    ctx.fillText(fitText(ctx, grid.labels[c], g.labelHeight - LABEL_GAP * 2), 0, 0);
     ctx.restore();
   }
 }
@@ -96,7 +96,8 @@ export function paintRowLabels(ctx: CanvasRenderingContext2D, grid: HeatmapGrid,
   ctx.stroke();
 }
 
-function fit(ctx: CanvasRenderingContext2D, text: string, width: number): string {
+/** The text, cut with an ellipsis to fit `width` pixels in the context's font. */
+export function fitText(ctx: CanvasRenderingContext2D, text: string, width: number): string {
   if (ctx.measureText(text).width <= width) return text;
   let s = text;
   while (s.length > 1 && ctx.measureText(`${s}…`).width > width) s = s.slice(0, -1);

@@ -53,7 +53,7 @@ describe('Layer Profiler in VS Code', function () {
 
   it('registers every command', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const c of ['profileSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel']) {
+    for (const c of ['profileSelection', 'lensSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel']) {
       assert.ok(all.has(`layerProfiler.${c}`), c);
     }
   });
@@ -99,6 +99,26 @@ describe('Layer Profiler in VS Code', function () {
     await back.edit((e) => e.insert(new vscode.Position(0, 0), '# edited\n'));
     assert.equal(api.highlights.count, 0);
     assert.equal(api.highlights.isShownIn(back), false);
+  });
+
+  it('reads the selection through the logit lens: the grid in the store, the lens in the tokens\' hovers, added to a profile of the same selection', async () => {
+    const doc = await vscode.workspace.openTextDocument({ content: 'def square(x):\n    return x * x\n\nprint(square(3))\n', language: 'python' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 1, 100);
+    await vscode.commands.executeCommand('layerProfiler.lensSelection');
+    const entry = api.store.get(modelKey(api.settings().model))!;
+    const lens = entry.lens;
+    assert.ok(lens, 'the lens is kept for the panel');
+    assert.equal(lens.layers.length, entry.results.model.numLayers + 1, 'the embedding output and every layer');
+    assert.deepEqual(lens.layers, [-1, ...Array.from({ length: entry.results.model.numLayers }, (_, i) => i)]);
+    for (const p of lens.points) assert.ok(p.top.length === lens.tokens.length && p.top.every((row) => row.length === lens.k));
+    assert.ok(api.highlights.lensShown && api.highlights.isShownIn(editor) && api.highlights.count > 0, 'the lensed tokens are shaded, with the lens in their hovers');
+    const panel = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Layer Profiler');
+    assert.ok(panel, 'the results panel shows the grid');
+    // Profiling the same selection afterwards keeps the lens in the hovers beside the layer changes.
+    await vscode.commands.executeCommand('layerProfiler.profileSelection');
+    assert.ok(api.highlights.lensShown, 'profile and lens of one selection share the hover');
+    assert.ok(api.store.get(modelKey(api.settings().model))!.lens, 'profiling keeps the lens in the panel');
   });
 
   it('names a whole-line selection by the lines it covers', async () => {
