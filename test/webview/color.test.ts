@@ -39,7 +39,7 @@ describe('webview colours', () => {
 
 describe('webview UI state', () => {
   it('keeps valid fields and drops the rest', () => {
-    assert.deepEqual(parseUiState({ version: 1, openTables: ['mean', 3], heatmapPerLayer: false }), { version: 1, openTables: ['mean'], heatmapPerLayer: false, yFromZero: false });
+    assert.deepEqual(parseUiState({ version: 1, openTables: ['mean', 3], heatmapPerLayer: false }), { version: 1, openTables: ['mean'], heatmapPerLayer: false, yFromZero: false, lensShade: 'probability' });
   });
 
   it('starts over for another version or garbage', () => {
