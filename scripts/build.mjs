@@ -22,8 +22,8 @@ const builds = [
 ];
 if (existsSync('src/engine/main.ts')) builds.push({ ...node, entryPoints: { engine: 'src/engine/main.ts' }, outdir: 'dist' });
 if (existsSync('src/extension/extension.ts')) builds.push({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' });
-if (existsSync('src/webview/main.ts')) {
-  builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production, entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist', logLevel: 'warning' });
+if (existsSync('webview/main.ts')) {
+  builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production, entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist', logLevel: 'warning' });
 }
 // The integration suite loads mocha from node_modules at run time (it is not bundle-friendly).
 if (existsSync('test/extension/suite/index.ts')) builds.push({ ...node, external: [...node.external, 'mocha'], entryPoints: { 'suite/index': 'test/extension/suite/index.ts' }, outdir: 'dist/test' });

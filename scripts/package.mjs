@@ -13,22 +13,11 @@ if (!platforms[platform]?.includes(arch)) throw new Error(`Unsupported target ${
 
 execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'inherit' });
 
-// vsce applies negations after exclusions, whatever their order: list exactly what ships.
+// .vscodeignore lists exactly what ships (vsce applies negations after exclusions, whatever their
+// order); only the target's own ONNX Runtime binaries are added here, per platform.
 const ignore = [
-  '**',
-  '!package.json',
-  '!README.md',
-  '!LICENSE',
-  '!dist/extension.js',
-  '!dist/engine.js',
-  '!dist/webview.js',
-  '!media/**',
-  // The engine needs the ONNX Runtime addon (external to the bundles) and its JS API package.
-  '!node_modules/onnxruntime-node/package.json',
-  '!node_modules/onnxruntime-node/dist/**',
+  ...readFileSync('.vscodeignore', 'utf8').split('\n').filter((line) => line.trim() && !line.startsWith('#')),
   `!node_modules/onnxruntime-node/bin/napi-v*/${platform}/${arch}/**`,
-  '!node_modules/onnxruntime-common/package.json',
-  '!node_modules/onnxruntime-common/dist/cjs/**',
 ];
 const ignoreFile = path.join(os.tmpdir(), `layer-profiler-vscodeignore-${process.pid}`);
 writeFileSync(ignoreFile, ignore.join('\n') + '\n');

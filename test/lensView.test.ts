@@ -17,7 +17,7 @@ import { modelKey, readSettings, type Settings } from '../src/extension/settings
 import { codeToken, tokenHoverMarkdown } from '../src/extension/tokenHover';
 import { describeLensGrid, lensCellLines, lensGrid, lensShadePosition, lensTable } from '../src/shared/lensGrid';
 import { lensSelectionOf, lensTokenPredictions, parseLensSelection, settleScores, type LensSelection } from '../src/shared/lensSelection';
-import { parseUiState } from '../src/webview/uiState';
+import { parseUiState } from '../webview/uiState';
 
 /** A 3-token text through a 3-point lens (embed, layer 0, layer 1), k = 2. */
 function tinyLens(): LensText {

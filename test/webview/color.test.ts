@@ -1,7 +1,7 @@
 /** Colour arithmetic and persisted UI state of the webview (pure parts, no DOM). */
 import assert from 'node:assert/strict';
-import { formatColor, luminance, mix, parseColor, scaleColor, withAlpha } from '../../src/webview/color';
-import { DEFAULT_UI_STATE, parseUiState } from '../../src/webview/uiState';
+import { formatColor, luminance, mix, parseColor, scaleColor, withAlpha } from '../../webview/color';
+import { DEFAULT_UI_STATE, parseUiState } from '../../webview/uiState';
 
 describe('webview colours', () => {
   it('parses the forms VS Code theme variables take', () => {

@@ -59,7 +59,7 @@ async function loadChromium(): Promise<{ launch(o: object): Promise<Browser> }> 
 }
 
 async function build(): Promise<void> {
-  await esbuild.build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, entryPoints: { webview: join(root, 'src/webview/main.ts') }, outdir: join(root, 'dist'), logLevel: 'warning' });
+  await esbuild.build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, entryPoints: { webview: join(root, 'webview/main.ts') }, outdir: join(root, 'dist'), logLevel: 'warning' });
 }
 
 function page(view: 'panel' | 'sidebar', origin: string, fake: string): string {
