@@ -130,7 +130,10 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
           const done = [...results, ...(live.snapshot ? [live.snapshot()] : [])];
           if (!done.some((d) => d.texts > 0)) return 'nothing was finished; nothing written';
           let out = assemble(done);
-          if (earlier) out = mergeResults(earlier, out);
+          if (earlier) {
+            if (mergeProblems(earlier, out, o.mergeInto!, 'this run').length && !o.force) return `not merged into ${o.mergeInto} (they overlap or differ); this run's results are saved in ${saveRecovery(out)}`;
+            out = mergeResults(earlier, out);
+          }
           return saveOutputs(out, o);
         };
         for (const d of datasets) {
