@@ -20,6 +20,9 @@ import { formatInspect, formatProgress, formatResultsTable } from './format';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
 import { registerCompareCommand, reportProfileComparisons } from './compareCommand';
 import { registerLensCommand } from './lensCommand';
+import { allFromCache, openRecordCache } from '../core/cache/cachedRun';
+import { defaultRecordCacheDir } from '../core/cache/recordCache';
+import { parseShard, shardFromEnvironment } from '../core/dataset/shard';
 import { registerDiffCommand } from './diffCommand';
 import { registerPatchCommand } from './patchCommand';
 
@@ -87,8 +90,11 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
     .option('--merge-into <file>', 'merge with an earlier results JSON of the same model and settings')
     .option('--force', 'with --merge-into: merge even where texts overlap or settings differ')
     .option('--compare-json <file>', 'with two or more datasets, write the comparison of every pair (layer-profiler/compare@1)')
+    .option('--no-cache', "profile every text again instead of reusing earlier runs' per-text records")
+    .option('--record-cache <dir>', 'where per-text records are kept between runs (default ~/.cache/layer-profiler/records, or $LAYER_PROFILER_RECORD_CACHE)')
+    .option('--shard <K/N>', 'profile only the K-th of N shards of every dataset (by content hash; Slurm arrays and Kubernetes Indexed Jobs are read from the environment)')
     .option('--quiet', 'no progress on stderr')
-    .action(async (o: CommonOptions & { dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; force?: boolean; skipFirstToken?: boolean; quiet?: boolean }) => {
+    .action(async (o: CommonOptions & { cache: boolean; recordCache?: string; shard?: string; dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; force?: boolean; skipFirstToken?: boolean; quiet?: boolean }) => {
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       const datasets = o.dataset.map(parseDatasetArg);
       const names = new Set<string>();
@@ -108,13 +114,40 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       // With results on stdout, the tables go to stderr.
       const table = o.json === STDOUT || o.csv === STDOUT || o.compareJson === STDOUT ? process.stderr : process.stdout;
 
+      const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromEnvironment(process.env);
+      if (shard && shard.count > 1) log(`shard ${shard.index + 1} of ${shard.count}`);
+      const inputOf = (d: { name: string; path: string }): DatasetInput => ({ name: d.name, paths: [d.path], include: o.include, exclude: o.exclude, maxFileBytes: o.maxFileSize, ...(shard ? { shard } : {}) });
+      const cacheDir = o.recordCache ?? defaultRecordCacheDir();
+      const cache = o.cache && cacheDir
+        ? await openRecordCache(cacheDir, spec, loadOptions({ ...o, threads }, signal, !!o.quiet), { maxTokens: o.maxTokens, skipFirstToken: !!o.skipFirstToken, graphOptimizationLevel: o.graphOptimization ?? 'all' })
+        : undefined;
+      const cacheNote = () => (cache ? { cache: { profiled: cache.stored, fromCache: cache.hits } } : {});
+      const fromCache = cache ? await allFromCache(datasets.map(inputOf), cache) : undefined;
+      if (fromCache) {
+        // Every text was profiled before with this model and these settings: no model is loaded.
+        log(`0 profiled, ${cache!.hits} from cache (${cacheDir}); the model was not loaded`);
+        const settings = { ...fromCache.facts.settings, batchSize: o.batchSize, maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
+        let out = buildResults(fromCache.facts.model, fromCache.facts.runtime, settings, fromCache.datasets, { createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs], ...cacheNote() });
+        if (earlier) {
+          refuseOrWarn(mergeProblems(earlier, out, o.mergeInto!, 'this run'), `--merge-into ${o.mergeInto}`, !!o.force);
+          out = mergeResults(earlier, out);
+        }
+        const saved = saveOutputs(out, o);
+        table.write(formatResultsTable(out));
+        if (saved) throw new OutputError(saved);
+        await reportProfileComparisons(out, o.compareJson, async (f, c) => writeOutputNow(f, c), table);
+        return;
+      }
+      // Some text must run: count only what the real run takes from the cache.
+      if (cache) cache.hits = 0;
+
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.dtype ? `${spec.path} (${spec.dtype})` : spec.path}`);
       const profiler = await LayerProfiler.open(spec, loadOptions({ ...o, threads }, signal, !!o.quiet));
       try {
         log(`found ${profiler.numLayers} layers`);
         const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, skipFirstToken: !!o.skipFirstToken };
         const settings = { ...profiler.effectiveSettings(opts), maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
-        const provenance = () => ({ createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs] });
+        const provenance = () => ({ createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs], ...cacheNote() });
         const assemble = (done: DatasetResult[]) => buildResults(profiler.modelInfo(), profiler.runtimeInfo(), settings, done, provenance());
         if (earlier) {
           // The model and the settings are known now: a merge that must fail fails before the run.
@@ -137,8 +170,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
           return saveOutputs(out, o);
         };
         for (const d of datasets) {
-          const input: DatasetInput = { name: d.name, paths: [d.path], include: o.include, exclude: o.exclude, maxFileBytes: o.maxFileSize };
-          const run = profiler.profileDataset(input, opts, signal, live);
+          const run = profiler.profileDataset(inputOf(d), opts, signal, live, cache);
           for (;;) {
             const step = await run.next();
             if (step.done) {
@@ -151,6 +183,11 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
         }
         hooks.emergency = undefined;
         for (const d of results) for (const s of d.skipped) log(`skipped ${s.path}: ${s.reason}`);
+        if (cache) {
+          await cache.putFacts({ model: profiler.modelInfo(), runtime: profiler.runtimeInfo(), settings: profiler.effectiveSettings(opts), substepKinds: profiler.session.substepKinds });
+          await cache.evict();
+          log(`${cache.stored} profiled, ${cache.hits} from cache`);
+        }
         let out: ProfileResults = assemble(results);
         const profiled = results.reduce((n, d) => n + d.texts, 0);
         if (profiled === 0) {

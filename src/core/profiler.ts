@@ -11,6 +11,7 @@ import { instrumentForProfile } from './profileGraph';
 import type { DatasetResult, ProfileSettings, SkippedFile, TextRecord, TokenProfile } from './results';
 import { WindowQueue } from './batching';
 import { inShard } from './dataset/shard';
+import type { RecordCache } from './cache/recordCache';
 import { streamed } from './runtime/streamed';
 import { nonFiniteValues, NonFiniteValuesError } from './stats/finite';
 
@@ -110,9 +111,10 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
    * returning its result. When `signal` aborts, it stops between windows and returns what it has,
    * marked partial: only whole texts count. `observer` hears of each text as it finishes, so a
    * caller can keep the finished texts even if this process dies before the run returns, and gets
-   * a `snapshot` of them while the run goes.
+   * a `snapshot` of them while the run goes. With a `cache`, texts an earlier run profiled with
+   * the same model and settings are taken from it, and new ones are stored in it.
    */
-  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal, observer?: DatasetObserver): AsyncGenerator<ProfileProgress, DatasetResult> {
+  async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal, observer?: DatasetObserver, cache?: RecordCache): AsyncGenerator<ProfileProgress, DatasetResult> {
     const started = Date.now();
     const tokenizer = await this.getTokenizer();
     const policy = this.windowPolicy(opts);
@@ -127,6 +129,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     /** Tokens of the texts that made it into the statistics (a cancelled run drops unfinished ones). */
     let datasetTokens = 0;
     const records: TextRecord[] = [];
+    const storing: Promise<void>[] = [];
     // Time left comes from tokens: those of the texts tokenized so far, and the rest estimated from
     // their bytes at the tokens-per-byte seen so far.
     let bytesLeft = sources.reduce((n, src) => n + src.bytes, 0);
@@ -188,6 +191,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
         const record = textRecord(text.label, text.sha256, stats);
         records.push(record);
         observer?.text?.(record);
+        if (cache) storing.push(cache.put(record));
         datasetTokens += text.acc.tokenCount;
         progress.textsDone += 1;
         progress.current = text.label;
@@ -222,6 +226,15 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       const sha256 = sha256Text(text.text);
       if (!inShard(sha256, input.shard)) {
         progress.textsTotal -= 1;
+        continue;
+      }
+      const cached = await cache?.get(source.label, sha256);
+      if (cached) {
+        addText(moments, cached);
+        records.push(cached);
+        observer?.text?.(cached);
+        datasetTokens += cached.tokens;
+        progress.textsDone += 1;
         continue;
       }
       let ids: number[];
@@ -264,6 +277,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       if (due()) yield report();
     }
     if (!partial) yield* flush(true);
+    await Promise.all(storing);
     if (signal?.aborted && progress.textsDone < progress.textsTotal) partial = true;
     // A cancelled run keeps only whole texts: a text's statistic needs all of its tokens.
     yield report();

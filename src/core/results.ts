@@ -156,6 +156,8 @@ export interface Provenance {
   createdAt: string;
   /** The command line that produced them (CLI). */
   commandLine?: string[];
+  /** Texts profiled in this run and texts whose records came from the cache of earlier runs. */
+  cache?: { profiled: number; fromCache: number };
   /** For merged results: each input run's settings (and time, command line); `settings` above are the first one's. */
   mergedFrom?: { createdAt?: string; commandLine?: string[]; settings: ProfileSettings }[];
 }

@@ -8,13 +8,14 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetInput, LoadOptions, ModelSpec } from '../api';
+import { inShard } from '../dataset/shard';
 import { datasetSources } from '../dataset/sources';
 import { datasetFromRecords } from '../stats/fromRecords';
 import { sha256Text } from '../stats/records';
 import { resolveModel } from '../modelLoading';
 import type { DatasetResult, SkippedFile, TextRecord } from '../results';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
-import { RecordCache, type CacheKey } from './recordCache';
+import { RecordCache, type CacheKey, type CachedModelFacts } from './recordCache';
 
 /** Settings of a run that change its numbers. */
 export interface NumericSettings {
@@ -68,11 +69,26 @@ export async function datasetFromCache(input: DatasetInput, cache: RecordCache):
       skipped.push({ path: source.label, reason: text.reason });
       continue;
     }
-    const record = await cache.get(source.label, sha256Text(text.text));
+    const sha256 = sha256Text(text.text);
+    if (!inShard(sha256, input.shard)) continue;
+    const record = await cache.get(source.label, sha256);
     if (!record) return undefined;
     records.push(record);
   }
   const facts = await cache.facts();
   if (!facts) return undefined;
   return datasetFromRecords(input.name, records, { ...(input.paths?.length ? { source: input.paths.join(', ') } : {}), skipped, substepKinds: facts.substepKinds, numLayers: facts.model.numLayers });
+}
+
+/** Every dataset from cached records, with the facts to write results; undefined when any text must run. */
+export async function allFromCache(inputs: DatasetInput[], cache: RecordCache): Promise<{ datasets: DatasetResult[]; facts: CachedModelFacts } | undefined> {
+  const facts = await cache.facts();
+  if (!facts) return undefined;
+  const datasets: DatasetResult[] = [];
+  for (const input of inputs) {
+    const d = await datasetFromCache(input, cache);
+    if (!d) return undefined;
+    datasets.push(d);
+  }
+  return { datasets, facts };
 }

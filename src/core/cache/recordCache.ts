@@ -37,13 +37,19 @@ type StoredRecord = Omit<TextRecord, 'path'>;
 
 export const DEFAULT_RECORD_CACHE_BYTES = 512 * 1024 * 1024;
 
-export function defaultRecordCacheDir(): string {
-  return process.env.LAYER_PROFILER_RECORD_CACHE ?? path.join(os.homedir(), '.cache', 'layer-profiler', 'records');
+/** The record cache's folder: $LAYER_PROFILER_RECORD_CACHE (`off` turns the cache off), else ~/.cache/layer-profiler/records. */
+export function defaultRecordCacheDir(): string | undefined {
+  const env = process.env.LAYER_PROFILER_RECORD_CACHE;
+  if (env === 'off') return undefined;
+  return env || path.join(os.homedir(), '.cache', 'layer-profiler', 'records');
 }
 
 export class RecordCache {
   /** This key's namespace inside the cache folder. */
   private readonly dir: string;
+  /** Texts answered from the cache, and records stored, since this cache was opened. */
+  hits = 0;
+  stored = 0;
 
   constructor(
     private readonly root: string,
@@ -65,6 +71,7 @@ export class RecordCache {
       if (stored.sha256 !== sha256 || !Array.isArray(stored.layers)) return undefined;
       const now = new Date();
       await utimes(file, now, now).catch(() => undefined);
+      this.hits += 1;
       return { path: textPath, ...stored };
     } catch {
       return undefined;
@@ -75,6 +82,7 @@ export class RecordCache {
     const { path: _unused, ...stored } = record;
     void _unused;
     await atomicWrite(this.recordFile(record.sha256), JSON.stringify(stored));
+    this.stored += 1;
   }
 
   async facts(): Promise<CachedModelFacts | undefined> {
