@@ -5,6 +5,7 @@
  * browser's canvas size limits. Row labels sit on their own canvas and stay put.
  */
 import { formatValue } from '../../src/shared/chartText';
+import { FrameScheduler, visibleColumns } from '../grid/scrollWindow';
 import type { HeatmapGrid } from '../../src/shared/chartData';
 import { formatColor, scaleColor } from '../color';
 import { el } from '../dom';
@@ -34,7 +35,7 @@ export class HeatmapView implements ChartHandle {
   private perLayer = true;
   private hover: { row: number; col: number } | undefined;
   private geo: HeatmapGeometry | undefined;
-  private frame = 0;
+  private readonly frames = new FrameScheduler(() => this.draw());
 
   constructor(legendExtra: HTMLElement) {
     this.sizer.append(this.canvas);
@@ -69,23 +70,15 @@ export class HeatmapView implements ChartHandle {
   }
 
   private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    this.frames.schedule();
   }
 
   private draw(): void {
     const { grid, theme, geo } = this;
     if (!grid || !theme || !geo) return;
     const height = geo.cellsHeight + geo.labelHeight;
-    const total = grid.cols * geo.cellWidth;
-    const width = Math.max(1, Math.min(total, this.scroller.clientWidth || total));
-    const left = Math.min(this.scroller.scrollLeft, Math.max(0, total - width));
+    const { width, left, firstCol, endCol } = visibleColumns(this.scroller, grid.cols, geo.cellWidth);
     const ctx = sizeCanvas(this.canvas, width, height);
-    const firstCol = Math.floor(left / geo.cellWidth);
-    const endCol = Math.min(grid.cols, Math.ceil((left + width) / geo.cellWidth));
     paintCells(ctx, grid, geo, theme, { firstCol, endCol, originX: -left, perLayer: this.perLayer, hover: this.hover });
     paintRowLabels(sizeCanvas(this.rowLabels, ROW_LABEL_WIDTH, height), grid, geo, theme);
   }
@@ -166,7 +159,7 @@ export class HeatmapView implements ChartHandle {
   }
 
   destroy(): void {
-    cancelAnimationFrame(this.frame);
+    this.frames.cancel();
     this.root.remove();
   }
 }

@@ -5,6 +5,7 @@
  * the entropy; hovering a cell lists its top-k.
  */
 import { lensCellLines, type LensGrid, type LensShade } from '../../src/shared/lensGrid';
+import { FrameScheduler, visibleColumns } from '../grid/scrollWindow';
 import type { ExportCaption } from '../../src/shared/exportCaption';
 import type { ChartHandle } from '../charts/chartHandle';
 import { composePng, EXPORT_SCALE } from '../charts/pngExport';
@@ -36,7 +37,7 @@ export class LensView implements ChartHandle {
   private shade: LensShade;
   private hover: { row: number; col: number } | undefined;
   private geo: LensGeometry | undefined;
-  private frame = 0;
+  private readonly frames = new FrameScheduler(() => this.draw());
 
   constructor(shade: LensShade, onShade: (shade: LensShade) => void) {
     this.shade = shade;
@@ -103,23 +104,15 @@ export class LensView implements ChartHandle {
   }
 
   private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    this.frames.schedule();
   }
 
   private draw(): void {
     const { grid, theme, geo } = this;
     if (!grid || !theme || !geo) return;
     const height = geo.cellsHeight + geo.labelHeight;
-    const total = grid.cols * geo.cellWidth;
-    const width = Math.max(1, Math.min(total, this.scroller.clientWidth || total));
-    const left = Math.min(this.scroller.scrollLeft, Math.max(0, total - width));
+    const { width, left, firstCol, endCol } = visibleColumns(this.scroller, grid.cols, geo.cellWidth);
     const ctx = sizeCanvas(this.canvas, width, height);
-    const firstCol = Math.floor(left / geo.cellWidth);
-    const endCol = Math.min(grid.cols, Math.ceil((left + width) / geo.cellWidth));
     paintLensCells(ctx, grid, geo, theme, { firstCol, endCol, originX: -left, shade: this.shade, hover: this.hover });
     paintLensRowLabels(sizeCanvas(this.rowLabels, LENS_ROW_LABEL_WIDTH, height), grid, geo, theme);
   }
@@ -198,7 +191,7 @@ export class LensView implements ChartHandle {
   }
 
   destroy(): void {
-    cancelAnimationFrame(this.frame);
+    this.frames.cancel();
     this.root.remove();
   }
 }
