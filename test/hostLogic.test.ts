@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
 import { modelKey, readSettings } from '../src/extension/settings';
 import { parseHostMessage, parseViewMessage, PROTOCOL_VERSION } from '../src/shared/protocol';
-import { reactionScores } from '../src/shared/tokenReaction';
+import { reactionScores, SHADE_COLOR_IDS } from '../src/shared/tokenReaction';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describeDownload, throttled } from '../src/core/downloadProgress';
 import type { DatasetResult, ProfileResults } from '../src/core/results';
 import { emptyDatasetMoments, addText, summarizeLayers } from '../src/core/stats/datasetStats';
@@ -116,5 +118,21 @@ describe('host logic', () => {
     assert.equal(parseViewMessage(null), undefined);
     assert.ok(parseHostMessage({ type: 'snapshot', state: { version: PROTOCOL_VERSION, model: { id: 'm', state: 'idle' }, hidden: [] } }));
     assert.equal(parseHostMessage({ type: 'snapshot', state: { version: 999, model: {}, hidden: [] } }), undefined);
+  });
+});
+
+describe('editor shading colours', () => {
+  it('every shading level is a theme colour the extension contributes, for dark, light and both high-contrast themes, stronger level by level', () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { contributes: { colors: { id: string; defaults: Record<string, string> }[] } };
+    const byId = new Map(pkg.contributes.colors.map((c) => [c.id, c.defaults]));
+    const alpha = (hex: string) => parseInt(hex.slice(7, 9), 16);
+    for (const kind of ['dark', 'light', 'highContrast', 'highContrastLight']) {
+      const alphas = SHADE_COLOR_IDS.map((id) => {
+        const color = byId.get(id)?.[kind];
+        assert.match(color ?? '', /^#[0-9A-F]{8}$/, `${id} ${kind}`);
+        return alpha(color!);
+      });
+      for (let i = 1; i < alphas.length; i++) assert.ok(alphas[i] > alphas[i - 1], `${kind}: level ${i + 1} stronger than ${i}`);
+    }
   });
 });

@@ -12,6 +12,7 @@
  * to the document clear it, since the spans no longer match the text.
  */
 import { createHash } from 'node:crypto';
+import { SHADE_COLOR_IDS } from '../shared/tokenReaction';
 import * as vscode from 'vscode';
 import type { TokenProfile } from '../core/results';
 import type { Span } from '../core/model/tokenOffsets';
@@ -20,7 +21,7 @@ import { reactionScores } from '../shared/tokenReaction';
 import { tokenHoverMarkdown } from './tokenHover';
 
 /** Alphas of the shading levels: light enough to keep code readable in light and dark themes. */
-const LEVEL_ALPHAS = [0.06, 0.14, 0.24, 0.36, 0.5, 0.66];
+
 
 const STORAGE_KEY = 'layerProfiler.editorHighlights';
 const STORAGE_VERSION = 2;
@@ -70,8 +71,8 @@ function spansOf(state: HighlightState): (Span | null)[] {
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export class EditorHighlights implements vscode.Disposable {
-  private readonly levels = LEVEL_ALPHAS.map((a) =>
-    vscode.window.createTextEditorDecorationType({ backgroundColor: `rgba(255, 128, 0, ${a})`, borderRadius: '2px', rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed }),
+  private readonly levels = SHADE_COLOR_IDS.map((id) =>
+    vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor(id), borderRadius: '2px', rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed }),
   );
   private state: HighlightState | undefined;
   /** Decorations of `state`, built once per document version. */

@@ -15,3 +15,10 @@ export function reactionScores(profile: TokenProfile): number[] {
   }
   return scores;
 }
+
+/**
+ * Theme colours of the six shading levels, contributed in package.json (`contributes.colors`) with
+ * a default for dark, light and both high-contrast themes, so the shading follows the theme and
+ * users can change it with `workbench.colorCustomizations`.
+ */
+export const SHADE_COLOR_IDS = [1, 2, 3, 4, 5, 6].map((level) => `layerProfiler.tokenShade${level}`);
