@@ -136,3 +136,19 @@ describe('editor shading colours', () => {
     }
   });
 });
+
+describe('selection origins', () => {
+  it("a selection's document and range follow its dataset through a rename, go with a replaced selection and a removal", async () => {
+    const store = new ResultsStore(new MemoryStorage());
+    const b = base('a');
+    await store.putSelection('m', b, dataset('selection: a.py:1-2', [1]), { uri: 'file:///a.py', start: 0, end: 10 });
+    assert.deepEqual(store.get('m')?.origins, { 'selection: a.py:1-2': { uri: 'file:///a.py', start: 0, end: 10 } });
+    await store.keepSelection('m', 'kept');
+    assert.deepEqual(store.get('m')?.origins, { kept: { uri: 'file:///a.py', start: 0, end: 10 } });
+    await store.putSelection('m', b, dataset('selection: b.py:3-4', [2]), { uri: 'file:///b.py', start: 5, end: 9 });
+    await store.putSelection('m', b, dataset('selection: c.py:1-1', [3]), { uri: 'file:///c.py', start: 1, end: 2 });
+    assert.deepEqual(Object.keys(store.get('m')?.origins ?? {}).sort(), ['kept', 'selection: c.py:1-1']);
+    await store.remove('m', 'kept');
+    assert.deepEqual(Object.keys(store.get('m')?.origins ?? {}), ['selection: c.py:1-1']);
+  });
+});

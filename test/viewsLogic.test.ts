@@ -239,12 +239,14 @@ describe('views: drill-down', () => {
     close(bi.highest[0].value, 1.1, 1e-9, '1 − cosine');
   });
 
-  it('a few texts are listed once, highest first; a selection opens nothing', () => {
+  it('a few texts are listed once, highest first; a selection opens only where the host knows its document', () => {
     const sel = ds('selection: a.py:1-3', [S(0.5, null, 1), S(1, null, 1)], () => ({}), [rec('selection: a.py:1-3', 0.3)]);
     const d = drillDown(viewState(results([sel]), { selection: 'selection: a.py:1-3' }), 'absMean', 0);
     assert.equal(d.datasets[0].highest.length, 1);
     assert.equal(d.datasets[0].lowest.length, 0);
     assert.equal(d.datasets[0].highest[0].opens, false);
+    const known = drillDown(viewState(results([sel]), { selection: 'selection: a.py:1-3', withOrigin: ['selection: a.py:1-3'] }), 'absMean', 0);
+    assert.equal(known.datasets[0].highest[0].opens, true);
   });
 
   it('results without records say why, and `only` limits the datasets', () => {

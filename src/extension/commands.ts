@@ -130,7 +130,7 @@ async function profileSelection(ctx: CommandContext): Promise<void> {
   const read = readSelection('profile');
   if (!read) return;
   ctx.panel.show(true);
-  await ctx.service.profileText(read.label, read.text);
+  await ctx.service.profileText(read.label, read.text, { uri: read.editor.document.uri.toString(), start: read.startOffset, end: read.startOffset + read.text.length });
   const heatmap = ctx.store.get(modelKey(ctx.settings().model))?.heatmap;
   if (heatmap) shadeIfUnchanged(ctx, read, read.label, { profile: heatmap.profile });
 }

@@ -13,7 +13,7 @@ import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } 
 import { CancelledError, type EngineClient } from './engineClient';
 import { ComparisonCache } from './comparisonState';
 import { describeIdleModel } from './modelCatalog';
-import type { ResultsStore } from './resultsStore';
+import type { ResultsStore, TextOrigin } from './resultsStore';
 import { describeSpec, modelKey, type Settings } from './settings';
 
 /** How often the views get a dataset rebuilt from the texts finished so far while a folder is profiled. */
@@ -113,7 +113,7 @@ export class ProfileService {
       model: this.progress && this.status.state !== 'loading' ? { ...this.status, activity: 'Profiling…' } : this.status,
       ...(results ? { results } : {}),
       hidden: entry?.hidden ?? [],
-      ...(entry ? { heatmap: entry.heatmap, lens: entry.lens, comparison: entry.comparison, colors: entry.colors, selection: entry.selection } : {}),
+      ...(entry ? { heatmap: entry.heatmap, lens: entry.lens, comparison: entry.comparison, colors: entry.colors, selection: entry.selection, withOrigin: Object.keys(entry.origins ?? {}) } : {}),
       ...(results && entry ? this.comparisons.get(results, entry.hidden, entry.comparison) : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     };
@@ -267,7 +267,7 @@ export class ProfileService {
   }
 
   /** Profiles an editor selection into the selection slot (replacing the last one unless kept), plus its token × layer heatmap. */
-  async profileText(label: string, text: string): Promise<DatasetResult> {
+  async profileText(label: string, text: string, origin?: TextOrigin): Promise<DatasetResult> {
     const s = this.settings();
     return this.exclusive(`Profiling ${label}`, async (signal) => {
       const opened = await this.ensureModel(signal);
@@ -277,7 +277,7 @@ export class ProfileService {
       );
       const key = modelKey(s.model);
       const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
-      await this.store.putSelection(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset);
+      await this.store.putSelection(key, resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), dataset, origin);
       const shown = tokens.totalTokens ? `${label} (first ${tokens.tokens.length} of ${tokens.totalTokens} tokens)` : label;
       await this.store.setHeatmap(key, { label: shown, profile: tokens });
       this.ui.log(`Profiled ${label}: ${dataset.tokens} tokens in ${seconds(started)}.`);

@@ -29,6 +29,15 @@ export interface ModelResults {
   colors?: Record<string, number>;
   /** The dataset holding the last selection; the next selection replaces it unless it is kept. */
   selection?: string;
+  /** Where each selection dataset's text came from, so a drill-down can open it there. */
+  origins?: Record<string, TextOrigin>;
+}
+
+/** A selection's document and character range (offsets into the document as it was profiled). */
+export interface TextOrigin {
+  uri: string;
+  start: number;
+  end: number;
 }
 
 interface Persisted {
@@ -78,7 +87,7 @@ export class ResultsStore {
    * Puts a selection's dataset into the selection slot: the previous selection (unless kept) is
    * replaced, and a kept dataset of the same name is never overwritten.
    */
-  async putSelection(model: string, base: Omit<ProfileResults, 'datasets'>, dataset: DatasetResult): Promise<ProfileResults> {
+  async putSelection(model: string, base: Omit<ProfileResults, 'datasets'>, dataset: DatasetResult, origin?: TextOrigin): Promise<ProfileResults> {
     const entry = this.data.byModel[model];
     const sameFile = entry && entry.results.model.sha256 === base.model.sha256;
     if (sameFile && entry.selection !== undefined) {
@@ -86,6 +95,7 @@ export class ResultsStore {
       entry.results = { ...entry.results, datasets: entry.results.datasets.filter((d) => d.name !== previous) };
       entry.hidden = entry.hidden.filter((h) => h !== previous);
       if (entry.colors) delete entry.colors[previous];
+      if (entry.origins) delete entry.origins[previous];
       entry.selection = undefined;
     }
     const taken = new Set(sameFile ? entry.results.datasets.map((d) => d.name) : []);
@@ -93,6 +103,7 @@ export class ResultsStore {
     for (let i = 2; taken.has(name); i++) name = `${dataset.name} (${i})`;
     const results = await this.putDataset(model, base, name === dataset.name ? dataset : { ...dataset, name });
     this.data.byModel[model].selection = name;
+    if (origin) this.data.byModel[model].origins = { ...this.data.byModel[model].origins, [name]: origin };
     await this.save();
     return results;
   }
@@ -145,6 +156,10 @@ export class ResultsStore {
       delete entry.colors[from];
     }
     if (entry.selection === from) entry.selection = to;
+    if (entry.origins && from in entry.origins) {
+      entry.origins[to] = entry.origins[from];
+      delete entry.origins[from];
+    }
     await this.save();
   }
 
@@ -155,6 +170,7 @@ export class ResultsStore {
     entry.hidden = entry.hidden.filter((h) => h !== name);
     if (entry.colors) delete entry.colors[name];
     if (entry.selection === name) entry.selection = undefined;
+    if (entry.origins) delete entry.origins[name];
     await this.save();
   }
 

@@ -42,7 +42,7 @@ export interface DrillText {
   path: string;
   value: number;
   tokens: number;
-  /** The host can open it: a file of a kept dataset (a selection's record holds only its label). */
+  /** The host can open it: a file, or a selection whose document the host knows (opened at its range). */
   opens: boolean;
 }
 
@@ -79,12 +79,14 @@ export function drillDown(state: ViewState, metric: DrillMetricId, layer: number
       const records = Array.isArray(d.records) ? d.records : [];
       if (records.length === 0) return { ...base, n: 0, highest: [], lowest: [], reason: 'No per-text values: these results were read from an older file (profile@1). Profile the dataset again to see its texts.' };
       if (index < 0) return { ...base, n: 0, highest: [], lowest: [], reason: `No layer ${layer} in this dataset.` };
+      // A selection's record holds its label: it opens where the host knows its document.
       const selection = state.selection === d.name;
+      const atOrigin = state.withOrigin?.includes(d.name) ?? false;
       const texts = records
         .map((r): DrillText => {
           const values = r.layers?.[index];
           const value = values ? read(values) : Number.NaN;
-          return { path: String(r.path), value: typeof value === 'number' ? value : Number.NaN, tokens: r.tokens, opens: !selection && isAbsolutePath(String(r.path)) };
+          return { path: String(r.path), value: typeof value === 'number' ? value : Number.NaN, tokens: r.tokens, opens: atOrigin || (!selection && isAbsolutePath(String(r.path))) };
         })
         .filter((t) => Number.isFinite(t.value))
         .sort((x, y) => y.value - x.value || (x.path < y.path ? -1 : 1));

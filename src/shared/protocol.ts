@@ -88,6 +88,8 @@ export interface ViewState {
   colors?: Record<string, number>;
   /** The dataset that holds the last profiled selection: the next selection replaces it unless kept. */
   selection?: string;
+  /** Selection datasets whose document the host can open at the profiled range. */
+  withOrigin?: string[];
   progress?: RunProgress;
 }
 
