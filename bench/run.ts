@@ -94,7 +94,7 @@ function expect<K extends string>(m: FromSide, key: K): number {
 async function main(): Promise<void> {
   log(`generating ${STYLE}: hidden ${HIDDEN}, ${LAYERS} layers, ${HEADS} heads, vocabulary ${VOCAB}`);
   const model = await ensureModel(STYLE, { hidden: HIDDEN, layers: LAYERS, heads: HEADS, intermediate: INTERMEDIATE, vocabSize: VOCAB, maxPositions: Math.max(TOKENS, 512), seed: 1 });
-  const sides: Side[] = ['plain', 'floor', 'profile', ...(WITH_UNPRUNED ? (['profile-unpruned'] as const) : [])];
+  const sides: Side[] = ['plain', 'floor', 'profile', 'lens', ...(WITH_UNPRUNED ? (['profile-unpruned'] as const) : [])];
   const procs = new Map<Side, SideProcess>();
   const loadMs: Partial<Record<Side, number>> = {};
   // One at a time, so loading one side does not slow another's.
@@ -131,7 +131,9 @@ async function main(): Promise<void> {
     profileTokensPerSecond: tps('profile').median,
     overheadRatio: overhead.median,
     plainRatio: plainRatio.median,
-    peakRssBytes: { plain: peak.plain!, floor: peak.floor!, profile: peak.profile!, ...(WITH_UNPRUNED ? { profileUnpruned: peak['profile-unpruned']! } : {}) },
+    lensTokensPerSecond: tps('lens').median,
+    lensPlainRatio: ratio('lens', 'plain').median,
+    peakRssBytes: { plain: peak.plain!, floor: peak.floor!, profile: peak.profile!, lens: peak.lens!, ...(WITH_UNPRUNED ? { profileUnpruned: peak['profile-unpruned']! } : {}) },
     rounds: ROUNDS,
     ranges: {
       overheadRatio: overhead,
@@ -139,6 +141,8 @@ async function main(): Promise<void> {
       plainTokensPerSecond: tps('plain'),
       floorTokensPerSecond: tps('floor'),
       profileTokensPerSecond: tps('profile'),
+      lensTokensPerSecond: tps('lens'),
+      lensPlainRatio: ratio('lens', 'plain'),
       ...(WITH_UNPRUNED ? { profileUnprunedTokensPerSecond: tps('profile-unpruned'), unprunedOverheadRatio: ratio('profile-unpruned', 'floor') } : {}),
     },
     noisy,
@@ -159,9 +163,11 @@ async function main(): Promise<void> {
     `  plain   (unmodified model, all outputs):      ${r3(tps('plain'), 0)}   peak RSS ${mib(peak.plain!)}`,
     `  floor   (cut after the last residual point): ${r3(tps('floor'), 0)}   peak RSS ${mib(peak.floor!)}`,
     `  profile (probes, pruned as the profiler runs): ${r3(tps('profile'), 0)}   peak RSS ${mib(peak.profile!)}`,
+    `  lens    (the head at every point, in-graph): ${r3(tps('lens'), 0)}   peak RSS ${mib(peak.lens!)}`,
     ...(WITH_UNPRUNED ? [`  profile over the unpruned graph:              ${r3(tps('profile-unpruned'), 0)}   peak RSS ${mib(peak['profile-unpruned']!)}`] : []),
     `overhead ratio profile / floor: ${r3(overhead)}`,
     `plain ratio    profile / plain: ${r3(plainRatio)}`,
+    `lens ratio     lens / plain:    ${r3(ratio('lens', 'plain'))}  (the lens applies the head ${LAYERS + 1} times)`,
     ...(WITH_UNPRUNED ? [`unpruned profile / floor:       ${r3(ratio('profile-unpruned', 'floor'))}`] : []),
     noisy ? `NOISY: the middle half of the rounds' overhead ratios spans ${(spread * 100).toFixed(0)}% of the median; rerun on a quieter machine or with more --rounds` : `stable: the middle half of the rounds' overhead ratios spans ${(spread * 100).toFixed(1)}% of the median`,
     '',

@@ -5,17 +5,19 @@
  *
  * Sides: plain (the unmodified model, every output fetched: what a user's forward pass costs),
  * floor (the same graph cut after the last residual point, no probes), profile (the profiler's
- * own pass, pruned as it runs by default; profile-unpruned: the whole graph plus probes).
+ * own pass, pruned as it runs by default; profile-unpruned: the whole graph plus probes), lens
+ * (the logit lens: the model's head at every point, reduced in the graph).
  */
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
 import { floorEdit } from '../src/core/graph/instrument';
 import { readModelConfig } from '../src/core/model/localModel';
+import { LogitLens } from '../src/core/lens/logitLens';
 import { loadAndAnalyze, LayerProfiler } from '../src/core/profiler';
 import { buildFeeds, planFeeds } from '../src/core/runtime/feeds';
 import { createOrtSession, ortSessionOptions, stageModel } from '../src/core/runtime/probedSession';
 
-export type Side = 'plain' | 'floor' | 'profile' | 'profile-unpruned';
+export type Side = 'plain' | 'floor' | 'profile' | 'profile-unpruned' | 'lens';
 
 export interface SideArgs {
   side: Side;
@@ -41,6 +43,10 @@ async function open(a: SideArgs): Promise<() => Promise<unknown>> {
   const ids = benchIds(a.tokens, a.vocabSize);
   const config = await readModelConfig(a.dir);
   const cache = { kvHeads: config?.kvHeads, headDim: config?.headDim };
+  if (a.side === 'lens') {
+    const lens = await LogitLens.open({ kind: 'local', path: a.dir }, settings);
+    return () => lens.runIds(ids, { maxTokens: a.tokens, batchSize: 1 }, 0);
+  }
   if (a.side === 'profile' || a.side === 'profile-unpruned') {
     const profiler = await LayerProfiler.open({ kind: 'local', path: a.dir }, { ...settings, prune: a.side === 'profile' });
     return () => profiler.runWindows([ids], 1);
