@@ -23,6 +23,7 @@ import { registerLensCommand } from './lensCommand';
 import { allFromCache, openRecordCache } from '../core/cache/cachedRun';
 import { defaultRecordCacheDir } from '../core/cache/recordCache';
 import { parseShard, shardFromEnvironment } from '../core/dataset/shard';
+import { DEVICES, type DeviceChoice } from '../core/runtime/device';
 import { registerDiffCommand } from './diffCommand';
 import { registerPatchCommand } from './patchCommand';
 
@@ -41,6 +42,7 @@ interface CommonOptions {
   hubUrl?: string;
   threads?: number;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  device?: DeviceChoice;
   tokenizer?: string;
 }
 
@@ -50,6 +52,7 @@ function loadOptions(o: CommonOptions, signal: AbortSignal, quiet: boolean): Loa
     hubUrl: o.hubUrl ?? process.env.HF_ENDPOINT,
     threads: o.threads,
     graphOptimizationLevel: o.graphOptimization,
+    ...(o.device ? { device: o.device } : {}),
     ...(o.tokenizer ? { tokenizer: o.tokenizer } : {}),
     signal,
     onDownloadProgress: quiet ? undefined : throttled(1000, (p) => process.stderr.write(`${describeDownload(p)}\n`)),
@@ -73,7 +76,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       .option('--cache-dir <dir>', 'where Hub downloads are kept (default ~/.cache/layer-profiler/hub, or $LAYER_PROFILER_CACHE)')
       .option('--hub-url <url>', 'Hub endpoint (default https://huggingface.co, or $HF_ENDPOINT)')
       .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', positiveInt)
-      .addOption(new Option('--graph-optimization <level>', 'ONNX Runtime graph optimization level').choices(['disabled', 'basic', 'extended', 'all']).default('all'));
+      .addOption(new Option('--graph-optimization <level>', 'ONNX Runtime graph optimization level').choices(['disabled', 'basic', 'extended', 'all']).default('all'))
+      .addOption(new Option('--device <device>', 'where to run: auto takes the first accelerator whose free memory fits the model, else the CPU').choices([...DEVICES]).default('auto'));
 
   withModelOptions(program.command('profile'))
     .description('profile datasets (folders or files) and report per-layer statistics')

@@ -5,17 +5,20 @@
  * analysis's nodes, prune, stage once — and runs it through a WindowRunner.
  */
 import * as ort from 'onnxruntime-node';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { InspectResult, ModelSpec, ProfileOptions } from './api';
 import type { Spine } from './graph/spine';
 import type { GraphEdit } from './graph/prune';
-import type { ResolvedModel } from './model/localModel';
+import type { ModelConfig, ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { loadAndAnalyze, modelFacts, modelId, ortLoadError, type ModelFacts, type OpenOptions } from './modelLoading';
 import { readsPastInputs } from './onnx/modelFacts';
 import type { OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
 import { createOrtSession, stageModel } from './runtime/probedSession';
+import { chooseDevice, cpuFreeBytes, estimateNeed, probeDevices, type DeviceChoice, type DeviceDecision } from './runtime/device';
 import type { SessionSettings, WindowRunner } from './runtime/windowRunner';
 import { TOOL_NAME, TOOL_VERSION } from './version';
 import { effectiveWindowLength, type WindowPolicy } from './windows';
@@ -38,6 +41,7 @@ export interface OpenedAnalysis<R> {
   session: R;
   threads: number;
   graphOptimizationLevel: string;
+  executionProvider: string;
 }
 
 /** Loads and analyzes a model, instruments it for one analysis, stages it and opens its session. */
@@ -46,7 +50,10 @@ export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec
   const graph = instrument(model, spine);
   const facts = modelFacts(spec, resolved, model, spine);
   const config = resolved.config;
+  const device = await decideDevice(opts.device, model, config, graph.edit);
+  if (device.provider !== 'cpu' || opts.device === 'auto') spine.notes.push(`runs on ${device.reason}`);
   const settings: SessionSettings = {
+    executionProvider: device.provider,
     threads: opts.threads,
     graphOptimizationLevel: opts.graphOptimizationLevel,
     allowSpinning: opts.allowSpinning,
@@ -67,7 +74,18 @@ export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec
       ? 'a text longer than one window continues through the KV cache, so its windows give the values of one pass'
       : 'the graph has no KV cache to carry: a text longer than one window is profiled as independent windows',
   );
-  return { spec, resolved, facts, spine, session, threads: opts.threads ?? 0, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all' };
+  return { spec, resolved, facts, spine, session, threads: opts.threads ?? 0, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all', executionProvider: device.provider };
+}
+
+/** The device a model runs on: the CPU unless asked otherwise, else decided from what this machine offers. */
+async function decideDevice(choice: DeviceChoice | undefined, model: OnnxModelFile, config: ModelConfig | undefined, edit: GraphEdit): Promise<DeviceDecision> {
+  if (!choice || choice === 'cpu') return { provider: 'cpu', reason: 'the CPU' };
+  const externalBytes = (await Promise.all(model.externalDataFiles.map((f) => stat(path.join(path.dirname(model.path), f)).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
+  const hidden = config?.hiddenSize ?? 1024;
+  // The lens keeps several heads' logits; a profile runs none (its head is pruned).
+  const headRuns = edit.addedOutputs.some((o) => (o.name ?? '').includes('/lens/')) ? 2 : 0;
+  const need = estimateNeed({ weightsBytes: model.bytes.length + externalBytes, hidden, heads: config?.numHeads, vocab: config?.vocabSize, batch: 1, window: Math.min(512, config?.maxPositions ?? 512), headRuns });
+  return chooseDevice(choice, await probeDevices(ort.listSupportedBackends()), need, cpuFreeBytes());
 }
 
 export class ModelAnalysis<V, R extends WindowRunner<V>> {
@@ -79,6 +97,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
   protected readonly facts: ModelFacts;
   private readonly threads: number;
   private readonly graphOptimizationLevel: string;
+  private readonly executionProvider: string;
   private tokenizer: TextTokenizer | undefined;
 
   protected constructor(opened: OpenedAnalysis<R>) {
@@ -89,6 +108,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
     this.session = opened.session;
     this.threads = opened.threads;
     this.graphOptimizationLevel = opened.graphOptimizationLevel;
+    this.executionProvider = opened.executionProvider;
   }
 
   get numLayers(): number {
@@ -126,7 +146,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
     return {
       tool: `${TOOL_NAME} ${TOOL_VERSION}`,
       onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
-      executionProvider: 'cpu',
+      executionProvider: this.executionProvider,
       threads: this.threads || os.availableParallelism(),
       graphOptimizationLevel: this.graphOptimizationLevel,
     };

@@ -3,6 +3,7 @@
  * Everything here is plain TypeScript with no `vscode` import.
  */
 import type { Shard } from './dataset/shard';
+import type { DeviceChoice } from './runtime/device';
 import type { DatasetResult, ProfileResults, SubstepKind, TokenProfile } from './results';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
@@ -28,6 +29,8 @@ export interface LoadOptions {
   /** Intra-op threads for ONNX Runtime (0 = its default). */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Where to run (runtime/device.ts); the CPU when not given. */
+  device?: DeviceChoice;
   /** A tokenizer.json file, or a folder holding tokenizer.json (+ tokenizer_config.json), used instead of the model's. */
   tokenizer?: string;
   onDownloadProgress?: (p: DownloadProgress) => void;

@@ -167,7 +167,7 @@ export class ProfileService {
         const both = anySignal(signal, cancel);
         return this.engine.call(
           'open',
-          { spec: s.model, options: { cacheDir: s.cacheDir, hubUrl: s.hubUrl, threads: s.threads || undefined } },
+          { spec: s.model, options: { cacheDir: s.cacheDir, hubUrl: s.hubUrl, threads: s.threads || undefined, device: s.device } },
           {
             signal: both,
             onDownload: (p) => {

@@ -1,5 +1,6 @@
 /** Every setting the extension reads, read in one place (contributes.configuration in package.json). */
 import type * as vscode from 'vscode';
+import { DEVICES, type DeviceChoice } from '../core/runtime/device';
 import { DEFAULT_DTYPE, DEFAULT_MAX_FILE_BYTES, DEFAULT_MODEL_ID, DEFAULT_PROFILE_OPTIONS, DTYPES, type Dtype, type ModelSpec } from '../core/api';
 
 export const SECTION = 'layerProfiler';
@@ -11,6 +12,7 @@ export interface Settings {
   maxTokens: number;
   batchSize: number;
   threads: number;
+  device: DeviceChoice;
   include: string[];
   exclude: string[];
   maxFileBytes: number;
@@ -55,6 +57,7 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
     maxTokens: int('maxTokens', DEFAULT_PROFILE_OPTIONS.maxTokens, 1),
     batchSize: int('batchSize', DEFAULT_PROFILE_OPTIONS.batchSize, 1),
     threads: int('threads', 0, 0),
+    device: oneOf(config.get<string>('device'), DEVICES, 'auto'),
     include: list('include'),
     exclude: [...list('exclude'), ...fromFilesExclude],
     maxFileBytes: int('maxFileSize', DEFAULT_MAX_FILE_BYTES, 1),
@@ -71,4 +74,9 @@ export function modelKey(spec: ModelSpec): string {
 
 export function describeSpec(spec: ModelSpec): string {
   return spec.kind === 'hub' || spec.dtype ? `${spec.kind === 'hub' ? spec.id : spec.path} (${spec.dtype})` : spec.path;
+}
+
+/** A setting's value when it is one of `choices`, else the default (a hand-edited settings.json can hold anything). */
+function oneOf<T extends string>(value: string | undefined, choices: readonly T[], fallback: T): T {
+  return (choices as readonly string[]).includes(value ?? '') ? (value as T) : fallback;
 }

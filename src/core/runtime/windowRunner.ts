@@ -26,10 +26,13 @@ export interface SessionSettings {
    * not), so a text's windows can continue one another through the cache.
    */
   readsPast?: boolean;
+  /** ONNX Runtime execution provider ('cpu' when not given). */
+  executionProvider?: string;
 }
 
 export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
   return {
+    ...(settings.executionProvider && settings.executionProvider !== 'cpu' ? { executionProviders: [settings.executionProvider] } : {}),
     graphOptimizationLevel: settings.graphOptimizationLevel ?? 'all',
     // ORT's own log lines (coloured, on stderr) stay off: its errors reach the user as exceptions,
     // rephrased where they are caught.
