@@ -3,7 +3,7 @@
  * (the TypeScript entry, through tsx) on a generated model.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { FakeHub } from './support/hub-server';
 import { serveModelAsQ8 } from './support/hubRepo';
 import os from 'node:os';
@@ -90,6 +90,30 @@ describe('profile service (host logic, UI stubbed)', function () {
     assert.equal(state.model.numLayers, 3);
     assert.deepEqual(state.results?.datasets.map((d) => d.name), ['py', 'py2']);
     assert.deepEqual(store.get(modelKey(settings.model))?.results.datasets.map((d) => d.texts), [2, 2]);
+  });
+
+  it('re-profiling a folder reuses the record cache shared with the command line: an edited file is the only new record', async () => {
+    const records = mkdtempSync(path.join(os.tmpdir(), 'lp-svc-records-'));
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'lp-svc-edit-'));
+    writeFileSync(path.join(folder, 'a.py'), 'print(1)\n');
+    writeFileSync(path.join(folder, 'b.py'), 'def f(x):\n    return x\n');
+    const files = () => readdirSync(records, { recursive: true }).filter((f) => String(f).endsWith('.json') && !String(f).endsWith('facts.json')).length;
+    const previous = process.env.LAYER_PROFILER_RECORD_CACHE;
+    process.env.LAYER_PROFILER_RECORD_CACHE = records;
+    try {
+      const first = await service.profileFolder(folder, 'py');
+      assert.equal(files(), 2);
+      const again = await service.profileFolder(folder, 'py');
+      assert.equal(files(), 2, 'nothing new to store');
+      assert.deepEqual(again.layers, first.layers);
+      writeFileSync(path.join(folder, 'a.py'), 'print(2)\n');
+      const edited = await service.profileFolder(folder, 'py');
+      assert.equal(files(), 3, 'one new record, for the edited file');
+      assert.equal(edited.texts, 2);
+    } finally {
+      if (previous === undefined) delete process.env.LAYER_PROFILER_RECORD_CACHE;
+      else process.env.LAYER_PROFILER_RECORD_CACHE = previous;
+    }
   });
 
   it('cancelling from the progress notification keeps the finished files and says so', async () => {

@@ -3,6 +3,9 @@
  * Transport-agnostic (the child process wires it to IPC; tests call it directly).
  */
 import type { DatasetResult } from '../core/results';
+import { openRecordCache } from '../core/cache/cachedRun';
+import { defaultRecordCacheDir, type RecordCache } from '../core/cache/recordCache';
+import type { ProfileOptions } from '../core/api';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import { datasetOfOneText } from '../core/results/build';
 import { sha256Text } from '../core/stats/records';
@@ -65,10 +68,15 @@ export class EngineServer {
       }
       case 'profileDataset': {
         const { input, options } = req.params as EngineRequest<'profileDataset'>['params'];
-        const run = this.requireProfiler().profileDataset(input, options, signal, { text: (record) => this.send({ kind: 'text', id: req.id, record }) });
+        // Texts profiled before with this model and settings come from the record cache the CLI shares.
+        const cache = await this.recordCache(options);
+        const run = this.requireProfiler().profileDataset(input, options, signal, { text: (record) => this.send({ kind: 'text', id: req.id, record }) }, cache);
         for (;;) {
           const step = await run.next();
-          if (step.done) return step.value;
+          if (step.done) {
+            await this.keepFacts(cache, options);
+            return step.value;
+          }
           this.send({ kind: 'progress', id: req.id, progress: step.value });
         }
       }
@@ -112,6 +120,21 @@ export class EngineServer {
     await this.profiler?.dispose();
     this.profiler = undefined;
     this.opened = undefined;
+  }
+
+  /** The record cache for the loaded model and these settings (none when $LAYER_PROFILER_RECORD_CACHE is off). */
+  private async recordCache(options: ProfileOptions): Promise<RecordCache | undefined> {
+    const root = defaultRecordCacheDir();
+    const profiler = this.requireProfiler();
+    if (!root || !this.opened) return undefined;
+    return openRecordCache(root, this.opened.spec, this.opened.options, { maxTokens: options.maxTokens, skipFirstToken: !!options.skipFirstToken, graphOptimizationLevel: this.opened.options.graphOptimizationLevel ?? profiler.runtimeInfo().graphOptimizationLevel ?? 'all' });
+  }
+
+  private async keepFacts(cache: RecordCache | undefined, options: ProfileOptions): Promise<void> {
+    if (!cache) return;
+    const profiler = this.requireProfiler();
+    await cache.putFacts({ model: profiler.modelInfo(), runtime: profiler.runtimeInfo(), settings: profiler.effectiveSettings(options), substepKinds: profiler.session.substepKinds });
+    await cache.evict();
   }
 
   private requireProfiler(): LayerProfiler {

@@ -15,12 +15,14 @@ import type { ResultsPanel } from './resultsPanel';
 import { selectionLabel } from './selectionLabel';
 import { lensTokenPredictions } from '../shared/lensSelection';
 import { describeSpec, modelKey, type Settings } from './settings';
+import type { DatasetRefresh } from './datasetRefresh';
 import type { ResultsStore } from './resultsStore';
 
 export const COMMAND_IDS: Record<HostCommand, string> = {
   profileSelection: 'layerProfiler.profileSelection',
   lensSelection: 'layerProfiler.lensSelection',
   profileFolder: 'layerProfiler.profileFolder',
+  refreshDataset: 'layerProfiler.refreshDataset',
   chooseModel: 'layerProfiler.chooseModel',
   showLayers: 'layerProfiler.showLayers',
   exportResults: 'layerProfiler.exportResults',
@@ -39,6 +41,7 @@ export interface CommandContext {
   refresh: () => void;
   notifier: Notifier;
   layersDocuments: LayersDocuments;
+  datasetRefresh: DatasetRefresh;
 }
 
 /** A Hub download that failed for want of a network: the user can switch to a local folder, or retry once online. */
@@ -81,6 +84,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         return result;
       }),
     ),
+    vscode.commands.registerCommand(COMMAND_IDS.refreshDataset, run((options) => ctx.datasetRefresh.refreshPicked((options as { name?: string } | undefined)?.name))),
     vscode.commands.registerCommand(COMMAND_IDS.showLayers, run(() => showLayers(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.exportResults, run(() => exportResults(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.clearResults, run((options) => clearResults(ctx, (options as { confirm?: boolean } | undefined)?.confirm !== false))),

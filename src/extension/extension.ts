@@ -12,6 +12,7 @@ import { ViewHub } from './viewHub';
 import type { ViewMessage } from '../shared/protocol';
 import { ChartExporter } from './chartExporter';
 import { EditorHighlights } from './editorHighlights';
+import { DatasetRefresh } from './datasetRefresh';
 import { LayersDocuments } from './layersDocument';
 import { Notifier } from './notifier';
 import { keepSelection, openText } from './viewActions';
@@ -69,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
   const exporter = new ChartExporter(hub, panel);
   const highlights = new EditorHighlights(context.workspaceState);
   const layersDocuments = new LayersDocuments();
+  const datasetRefresh = new DatasetRefresh(service, store, settings);
 
   async function onViewMessage(m: ViewMessage, from: vscode.Webview): Promise<void> {
     const key = modelKey(settings().model);
@@ -114,7 +116,8 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
     highlights,
     layersDocuments,
     vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, new SidebarView(context.extensionUri, hub)),
-    ...registerCommands({ service, highlights, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh(), notifier, layersDocuments }),
+    datasetRefresh,
+    ...registerCommands({ service, highlights, store, panel, settings, exportCharts: (folder) => exporter.exportTo(folder), refresh: () => hub.refresh(), notifier, layersDocuments, datasetRefresh }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) service.settingsChanged();
     }),

@@ -20,6 +20,7 @@ export interface Settings {
   /** Shade profiled tokens in the editor after Profile Selection. */
   highlightTokens: boolean;
   skipFirstToken: boolean;
+  refreshOnSave: boolean;
 }
 
 /** The subset of WorkspaceConfiguration used here, so tests can pass a plain object. */
@@ -64,6 +65,7 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
     engineIdleMs: int('engineIdleMinutes', 5, 1) * 60_000,
     highlightTokens: config.get<boolean>('highlightTokens') !== false,
     skipFirstToken: config.get<boolean>('skipFirstToken') === true,
+    refreshOnSave: config.get<boolean>('refreshOnSave') === true,
   };
 }
 

@@ -93,9 +93,9 @@ export interface ViewState {
   progress?: RunProgress;
 }
 
-export type HostCommand = 'profileSelection' | 'lensSelection' | 'profileFolder' | 'chooseModel' | 'showLayers' | 'exportResults' | 'clearResults' | 'cancel' | 'openPanel';
+export type HostCommand = 'profileSelection' | 'lensSelection' | 'profileFolder' | 'refreshDataset' | 'chooseModel' | 'showLayers' | 'exportResults' | 'clearResults' | 'cancel' | 'openPanel';
 
-export const HOST_COMMANDS: readonly HostCommand[] = ['profileSelection', 'lensSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'];
+export const HOST_COMMANDS: readonly HostCommand[] = ['profileSelection', 'lensSelection', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'];
 
 /** Webview → host. */
 export type ViewMessage =

@@ -142,6 +142,8 @@ export async function createSandbox(opts: { settings?: Record<string, unknown> }
     XDG_CONFIG_HOME: d('xdg-config'),
     XDG_DATA_HOME: d('xdg-data'),
     XDG_CACHE_HOME: d('xdg-cache'),
+    // Every run profiles for real: a test that kills the engine mid-run must not find its texts cached.
+    LAYER_PROFILER_RECORD_CACHE: 'off',
   };
   // The harness's own settings must not leak into VS Code's processes.
   for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'NODE_OPTIONS') delete env[k];

@@ -21,6 +21,7 @@ const COMMANDS: { command: HostCommand; label: string; needsResults?: boolean; p
   { command: 'chooseModel', label: 'Choose Model…' },
   { command: 'showLayers', label: 'Show Layers', wide: true },
   { command: 'openPanel', label: 'Open Results Panel', wide: true },
+  { command: 'refreshDataset', label: 'Refresh Dataset…', needsResults: true, wide: true },
   { command: 'exportResults', label: 'Export…', needsResults: true },
   { command: 'clearResults', label: 'Clear', needsResults: true },
 ];
