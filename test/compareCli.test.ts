@@ -90,6 +90,7 @@ describe('command line: compare', function () {
       [['--vs-rest', 'cpp', '--a', 'cpp', '--b', 'maths'], /either --a NAME --b NAME or --vs-rest NAME/],
       [['--correction', 'bonferroni'], /Allowed choices are bh, holm, none/],
       [['--alpha', '5'], /between 0 and 1/],
+      [['--skip-first-token'], /profiled with every text's first position included; profile again with --skip-first-token/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(['compare', file, ...args]);

@@ -55,8 +55,13 @@ export function registerCompareCommand(program: Command, writeOutput: WriteOutpu
     .option('--json <file>', 'write the comparison JSON (layer-profiler/compare@1)')
     .option('--csv <file>', 'write one CSV row per comparison and layer')
     .option('--markdown <file>', 'write the findings in plain words as Markdown')
-    .action(async (file: string, o: CompareCliOptions) => {
+    .option('--skip-first-token', "compare statistics that leave each text's first position out: the results must have been profiled with --skip-first-token")
+    .action(async (file: string, o: CompareCliOptions & { skipFirstToken?: boolean }) => {
       const results = await readResultsFile(file);
+      // Statistics are computed when profiling; a comparison can only check which way they were.
+      if (o.skipFirstToken && !results.settings.skipFirstToken) {
+        throw new UsageError(`${file} was profiled with every text's first position included; profile again with --skip-first-token to compare statistics without it.`);
+      }
       const selection = parseSelection(o);
       if (o.permutations) {
         const missing = comparableDatasets(results).filter((d) => !defaultPerTextValues(d, o.metric));
