@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { toCsv, toJson } from '../core/results/build';
 import { findingsMarkdownFor } from './comparisonState';
-import { formatInspect } from '../cli/format';
+import { formatInspect } from '../shared/inspectText';
 import type { HostCommand } from '../shared/protocol';
 import { CancelledError, EngineError } from './engineClient';
 import type { EditorHighlights, HighlightPart } from './editorHighlights';
