@@ -206,6 +206,8 @@ export interface HeatmapGrid {
   /** Tokens. */
   cols: number;
   labels: string[];
+  /** Names beside the rows; the row index (the layer) when absent. */
+  rowLabels?: string[];
   /** values[layer][token]; NaN where the profile has no finite value. */
   values: number[][];
   min: number;

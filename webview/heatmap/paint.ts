@@ -80,7 +80,7 @@ export function paintRowLabels(ctx: CanvasRenderingContext2D, grid: HeatmapGrid,
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
   const every = Math.ceil(12 / g.cellHeight);
-  for (let r = 0; r < grid.rows; r += every) ctx.fillText(String(r), ROW_LABEL_WIDTH - 6, r * g.cellHeight + g.cellHeight / 2);
+  for (let r = 0; r < grid.rows; r += every) ctx.fillText(grid.rowLabels?.[r] ?? String(r), ROW_LABEL_WIDTH - 6, r * g.cellHeight + g.cellHeight / 2);
   ctx.save();
   ctx.translate(10, g.cellsHeight / 2);
   ctx.rotate(-Math.PI / 2);
