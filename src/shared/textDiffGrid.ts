@@ -60,6 +60,7 @@ export function textDiffGrid(sel: TextDiffSelection): TextDiffGrid {
     cols: columns.length,
     labels: columns.map((c) => columnLabel(sel, c)),
     rowLabels: sel.layers.map(pointLabel),
+    gapColumns: columns.map((c) => c.kind !== 'pair'),
     values,
     min: extreme(rowMin, Math.min),
     max: extreme(rowMax, Math.max),

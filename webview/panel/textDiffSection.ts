@@ -39,7 +39,7 @@ export class TextDiffSection {
         id: 'textdiff',
         title: 'Where do the two texts part?',
         explanation:
-          'The last two compared texts (A and B): each column is a pair of aligned tokens, each row a point on the residual stream (emb: the embedding output, then after each layer). Each cell is the L2 distance between the two tokens’ hidden states, from dark purple (close) to yellow (far), on a log scale. Columns marked − hold a token only A has, + a token only B has; they have no distance. Below, a line per token across the layers for the pairs that part most. One pair of texts: every value is a single measurement.',
+          'The last two compared texts (A and B): each column is a pair of aligned tokens, each row a point on the residual stream (emb: the embedding output, then after each layer). Each cell is the L2 distance between the two tokens’ hidden states, from dark purple (close) to yellow (far). Columns marked − hold a token only A has, + a token only B has; they have no distance. Below, a line per token across the layers for the pairs that part most. One pair of texts: every value is a single measurement.',
         content: el('div', { class: 'textdiff' }, this.grid.root, box),
       },
       host,
@@ -79,7 +79,7 @@ export class TextDiffSection {
     if (!sel || this.section.root.hidden) return [];
     const lines = [`Model: ${state.results?.model.id ?? state.model.id}`, `A: ${sel.a.label} (${sel.a.tokens.length} tokens) · B: ${sel.b.label} (${sel.b.tokens.length} tokens), aligned by ${sel.alignment}`, 'One pair of texts: every value is a single measurement'];
     return [
-      { chart: this.grid, caption: { title: `Where the texts part: ${this.label(sel)}`, lines: [`Each cell: L2 distance of the aligned tokens' hidden states (log colour scale, viridis${this.perLayer.checked ? ', each layer scaled separately' : ''})`, ...lines] } },
+      { chart: this.grid, caption: { title: `Where the texts part: ${this.label(sel)}`, lines: [`Each cell: L2 distance of the aligned tokens' hidden states (viridis colour scale${this.perLayer.checked ? ', each layer scaled separately' : ''})`, ...lines] } },
       { chart: this.lines, caption: { title: `L2 distance across layers: ${this.label(sel)}`, lines: [`A line per aligned token pair, for the pairs that part most`, ...lines] } },
     ];
   }
