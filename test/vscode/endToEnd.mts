@@ -224,6 +224,30 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     const side = await findWebviewFrame(page, '#chart-sidebar-absMean', { timeoutMs: 30_000 });
     await until('the side view chart', async () => ((await points(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));
     await screenshot(page, 'e2e-4-sidebar');
+
+    // 8. Compare with Previous Version: greet.py edited in the editor (unsaved) against its last
+    // commit, as a token × layer grid of distances with unpaired tokens hatched.
+    // The side view's webview holds the focus (and so Ctrl+P): give it back to the editor first.
+    await page.locator('.monaco-editor .view-line').first().click();
+    await openFile(page, 'greet.py');
+    await page.locator('.monaco-editor .view-line', { hasText: 'return' }).first().click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' + "!"');
+    await runCommand(page, 'Layer Profiler: Compare with Previous Version');
+    const diffFrame = await findWebviewFrame(page, '#textdiff', { timeoutMs: 90_000 });
+    const diffRows = await until('the distance grid', async () => {
+      const r = await diffFrame.locator('#textdiff').getAttribute('data-rows');
+      return r && Number(r) > 0 ? Number(r) : undefined;
+    });
+    assert.equal(diffRows, o.numLayers + 1, 'one row per layer and one for the embedding output');
+    assert.match((await diffFrame.locator('#textdiff').getAttribute('aria-label')) ?? '', /greet\.py at HEAD and greet\.py \(unsaved\)/);
+    assert.ok(Object.keys(await points(diffFrame, 'chart-textdiff-lines')).length > 0, 'a line per token across the layers');
+    await diffFrame.locator('#section-textdiff').scrollIntoViewIfNeeded();
+    await diffFrame.locator('#textdiff').hover({ position: { x: 5 * 22 + 10, y: (diffRows - 2) * 15 } });
+    await diffFrame.locator('[data-testid=textdiff-tip]').waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(page, 'e2e-5-compare-previous-version');
+    await page.mouse.move(5, 500);
+
     const errors = (await readNotifications(page)).filter((n) => /Layer Profiler:.*(error|stopped|cannot|failed)/i.test(n));
     assert.deepEqual(errors, [], 'no error notifications');
   } catch (err) {
