@@ -194,6 +194,8 @@ describe('two texts compared through the engine process', function () {
       assert.deepEqual(first.layers, [-1, 0, 1, 2]);
       assert.ok(first.l2[0].some((v) => v > 0), 'the renamed tokens part at the embedding');
       assert.deepEqual(service.viewState().textDiff, again, 'the last comparison replaces the one before');
+      await assert.rejects(service.diffTexts({ label: 'long', text: A.repeat(8) }, { label: 'B', text: B }), /long has \d+ tokens, more than the model reads in one pass \(64\)\. .*Max Tokens setting/);
+      assert.deepEqual(service.viewState().textDiff, again, 'a comparison that fails leaves the last one');
       assert.deepEqual(store.get(modelKey(settings.model))?.textDiff, again);
       const core = await TextDiff.open(settings.model);
       try {

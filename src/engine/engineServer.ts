@@ -117,7 +117,15 @@ export class EngineServer {
     const opened = this.opened!;
     this.diff ??= await TextDiff.open(opened.spec, { ...opened.options, signal });
     signal.throwIfAborted();
-    return textDiffSelectionOf(await this.diff.compareTexts({ a, b }, options));
+    const tokenizer = await this.diff.getTokenizer();
+    const window = this.diff.windowLength(options);
+    const [ea, eb] = [tokenizer.encode(a.text), tokenizer.encode(b.text)];
+    // Checked here to say it in the extension's words (the core's message names the CLI option).
+    for (const [side, e] of [[a, ea], [b, eb]] as const) {
+      if (e.ids.length > window) throw new Error(`${side.label} has ${e.ids.length} tokens, more than the model reads in one pass (${window}). Compare shorter selections, or raise the Max Tokens setting (layerProfiler.maxTokens).`);
+    }
+    const { alignment, points } = await this.diff.compareIds(ea.ids, eb.ids, options);
+    return textDiffSelectionOf({ a: { label: a.label, ...ea }, b: { label: b.label, ...eb }, alignment, points });
   }
 
   /** Releases the model and the analyses opened beside it: one model is kept at a time. */
