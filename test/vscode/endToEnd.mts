@@ -225,26 +225,16 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     await until('the side view chart', async () => ((await points(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));
     await screenshot(page, 'e2e-4-sidebar');
 
-    // 8. Compare with Previous Version: fib.py edited in the editor (unsaved) against its last
-    // commit, as a token × layer grid of distances with unpaired tokens hatched.
-    await page.locator('.tabs-container .tab[aria-label*="fib.py"]').first().click();
-    await page.locator('.tabs-container .tab.active[aria-label*="fib.py"]').first().waitFor({ timeout: 15_000 });
-    // Lines 2-4 (the loop) deleted: their tokens are only in the committed version.
-    await page.locator('.monaco-editor .view-line', { hasText: 'a, b = 0, 1' }).first().click();
-    await page.keyboard.press('Home');
-    await page.keyboard.press('Home');
-    await page.keyboard.down('Shift');
-    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
-    await page.keyboard.up('Shift');
-    await page.keyboard.press('Delete');
-    await runCommand(page, 'Layer Profiler: Compare with Previous Version');
+    // 8. Compare with Previous Version from the explorer: area.py as committed against the file
+    // now (parameters renamed, a line added), as a token × layer grid of distances.
+    await explorerContextMenu(page, 'area.py', 'Compare with Previous Version');
     const diffFrame = await findWebviewFrame(page, '#textdiff', { timeoutMs: 90_000 });
     const diffRows = await until('the distance grid', async () => {
       const r = await diffFrame.locator('#textdiff').getAttribute('data-rows');
       return r && Number(r) > 0 ? Number(r) : undefined;
     });
     assert.equal(diffRows, o.numLayers + 1, 'one row per layer and one for the embedding output');
-    assert.match((await diffFrame.locator('#textdiff').getAttribute('aria-label')) ?? '', /fib\.py at HEAD and fib\.py \(unsaved\)/);
+    assert.match((await diffFrame.locator('#textdiff').getAttribute('aria-label')) ?? '', /area\.py at HEAD and area\.py/);
     assert.ok(Object.keys(await points(diffFrame, 'chart-textdiff-lines')).length > 0, 'a line per token across the layers');
     await diffFrame.locator('#section-textdiff').scrollIntoViewIfNeeded();
     await diffFrame.locator('#textdiff').hover({ position: { x: 5 * 22 + 10, y: (diffRows - 2) * 15 } });
