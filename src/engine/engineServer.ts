@@ -15,6 +15,8 @@ import { tokenOffsets } from '../core/model/tokenOffsets';
 import type { EngineLoadOptions, EngineRequest, EngineToHost, HostToEngine, OpenedModel } from '../shared/engineProtocol';
 import type { ModelSpec } from '../core/api';
 import { lensSelectionOf, type LensSelection } from '../shared/lensSelection';
+import { TextDiff } from '../core/diff/textDiff';
+import { textDiffSelectionOf, type TextDiffSelection } from '../shared/textDiffSelection';
 
 export class EngineServer {
   private profiler: LayerProfiler | undefined;
@@ -22,6 +24,7 @@ export class EngineServer {
   /** What the profiler was opened with: the lens opens the same model, lazily, with its own session. */
   private opened: { spec: ModelSpec; options: EngineLoadOptions } | undefined;
   private lens: { k: number; lens: LogitLens } | undefined;
+  private diff: TextDiff | undefined;
   private readonly running = new Map<number, AbortController>();
 
   constructor(private readonly send: (m: EngineToHost) => void) {}
@@ -95,6 +98,10 @@ export class EngineServer {
         const { label, text, options, k } = req.params as EngineRequest<'lensText'>['params'];
         return this.lensText(label, text, options, k ?? DEFAULT_LENS_K, signal);
       }
+      case 'diffTexts': {
+        const { a, b, options } = req.params as EngineRequest<'diffTexts'>['params'];
+        return this.diffTexts(a, b, options, signal);
+      }
     }
   }
 
@@ -113,10 +120,28 @@ export class EngineServer {
     return { ...selection, offsets: tokenOffsets(tokenizer.decode, selection.ids, text) };
   }
 
-  /** Releases the model and its lens: one model is kept at a time. */
+  private async diffTexts(a: { label: string; text: string }, b: { label: string; text: string }, options: EngineRequest<'diffTexts'>['params']['options'], signal: AbortSignal): Promise<TextDiffSelection> {
+    this.requireProfiler();
+    const opened = this.opened!;
+    this.diff ??= await TextDiff.open(opened.spec, { ...opened.options, signal });
+    signal.throwIfAborted();
+    const tokenizer = await this.diff.getTokenizer();
+    const window = this.diff.windowLength(options);
+    const [ea, eb] = [tokenizer.encode(a.text), tokenizer.encode(b.text)];
+    // Checked here to say it in the extension's words (the core's message names the CLI option).
+    for (const [side, e] of [[a, ea], [b, eb]] as const) {
+      if (e.ids.length > window) throw new Error(`${side.label} has ${e.ids.length} tokens, more than the model reads in one pass (${window}). Compare shorter selections, or raise the Max Tokens setting (layerProfiler.maxTokens).`);
+    }
+    const { alignment, points } = await this.diff.compareIds(ea.ids, eb.ids, options);
+    return textDiffSelectionOf({ a: { label: a.label, ...ea }, b: { label: b.label, ...eb }, alignment, points });
+  }
+
+  /** Releases the model and the analyses opened beside it: one model is kept at a time. */
   private async releaseModel(): Promise<void> {
     await this.lens?.lens.dispose();
     this.lens = undefined;
+    await this.diff?.dispose();
+    this.diff = undefined;
     await this.profiler?.dispose();
     this.profiler = undefined;
     this.opened = undefined;

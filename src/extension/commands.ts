@@ -13,6 +13,8 @@ import type { NotificationAction, Notifier } from './notifier';
 import type { ProfileService } from './profileService';
 import type { ResultsPanel } from './resultsPanel';
 import { selectionLabel } from './selectionLabel';
+import { compareSelections, compareTexts, compareWithClipboard, compareWithHead } from './compareCommands';
+import { SelectionPair } from './selectionPair';
 import { lensTokenPredictions } from '../shared/lensSelection';
 import { describeSpec, modelKey, type Settings } from './settings';
 import type { DatasetRefresh } from './datasetRefresh';
@@ -21,6 +23,9 @@ import type { ResultsStore } from './resultsStore';
 export const COMMAND_IDS: Record<HostCommand, string> = {
   profileSelection: 'layerProfiler.profileSelection',
   lensSelection: 'layerProfiler.lensSelection',
+  compareSelections: 'layerProfiler.compareSelections',
+  compareWithHead: 'layerProfiler.compareWithHead',
+  compareWithClipboard: 'layerProfiler.compareWithClipboard',
   profileFolder: 'layerProfiler.profileFolder',
   refreshDataset: 'layerProfiler.refreshDataset',
   chooseModel: 'layerProfiler.chooseModel',
@@ -72,7 +77,12 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     };
     return command;
   };
+  const compare = { service: ctx.service, panel: ctx.panel, pair: new SelectionPair() };
   return [
+    vscode.commands.registerCommand(COMMAND_IDS.compareSelections, run(() => compareSelections(compare))),
+    vscode.commands.registerCommand(COMMAND_IDS.compareWithHead, run((uri) => compareWithHead(compare, uri))),
+    vscode.commands.registerCommand(COMMAND_IDS.compareWithClipboard, run(() => compareWithClipboard(compare))),
+    vscode.commands.registerCommand('layerProfiler.compareTexts', run((a, b) => compareTexts(compare, a, b))),
     vscode.commands.registerCommand(COMMAND_IDS.profileSelection, run(() => profileSelection(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.lensSelection, run(() => lensSelection(ctx))),
     vscode.commands.registerCommand(COMMAND_IDS.profileFolder, run((uri, uris, options) => profileFolders(ctx, uri, uris, options as { name?: string } | undefined))),

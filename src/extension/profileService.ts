@@ -9,6 +9,7 @@ import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSe
 import { datasetFromRecords } from '../core/stats/fromRecords';
 import type { OpenedModel } from '../shared/engineProtocol';
 import type { LensSelection } from '../shared/lensSelection';
+import type { TextDiffSelection } from '../shared/textDiffSelection';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
 import { ComparisonCache } from './comparisonState';
@@ -113,7 +114,7 @@ export class ProfileService {
       model: this.progress && this.status.state !== 'loading' ? { ...this.status, activity: 'Profiling…' } : this.status,
       ...(results ? { results } : {}),
       hidden: entry?.hidden ?? [],
-      ...(entry ? { heatmap: entry.heatmap, lens: entry.lens, comparison: entry.comparison, colors: entry.colors, selection: entry.selection, withOrigin: Object.keys(entry.origins ?? {}) } : {}),
+      ...(entry ? { heatmap: entry.heatmap, lens: entry.lens, textDiff: entry.textDiff, comparison: entry.comparison, colors: entry.colors, selection: entry.selection, withOrigin: Object.keys(entry.origins ?? {}) } : {}),
       ...(results && entry ? this.comparisons.get(results, entry.hidden, entry.comparison) : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     };
@@ -297,6 +298,21 @@ export class ProfileService {
       await this.store.setLens(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), lens);
       this.ui.log(`Logit lens of ${label}: ${lens.totalTokens ?? lens.tokens.length} tokens, ${lens.layers.length} points in ${seconds(started)}${lens.totalTokens ? ` (the first ${lens.tokens.length} kept for the grid)` : ''}.`);
       return lens;
+    });
+  }
+
+  /** Compares two texts at every residual point; the panel shows where their hidden states part. */
+  async diffTexts(a: { label: string; text: string }, b: { label: string; text: string }): Promise<TextDiffSelection> {
+    const s = this.settings();
+    const what = `${a.label} with ${b.label}`;
+    return this.exclusive(`Comparing ${what}`, async (signal) => {
+      const opened = await this.ensureModel(signal);
+      const started = Date.now();
+      const diff = await this.ui.withProgress(`Layer Profiler: comparing ${what}`, true, (_p, cancel) => this.engine.call('diffTexts', { a, b, options: { maxTokens: s.maxTokens } }, { signal: anySignal(signal, cancel) }));
+      const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
+      await this.store.setTextDiff(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), diff);
+      this.ui.log(`Compared ${what}: ${diff.pairs.length} aligned token pairs (${diff.alignment}), ${diff.onlyA.length} only in A, ${diff.onlyB.length} only in B, ${diff.layers.length} points in ${seconds(started)}.`);
+      return diff;
     });
   }
 

@@ -8,6 +8,7 @@ import type { DatasetResult } from '../core/results';
 import { upgradeResults } from '../core/results/read';
 import { parseLensSelection, type LensSelection } from '../shared/lensSelection';
 import { parseComparisonRequest, type ComparisonRequest } from '../shared/protocol';
+import { parseTextDiffSelection, type TextDiffSelection } from '../shared/textDiffSelection';
 
 const STORAGE_KEY = 'layerProfiler.results';
 const STORAGE_VERSION = 1;
@@ -25,6 +26,8 @@ export interface ModelResults {
   heatmap?: { label: string; profile: TokenProfile };
   /** The logit lens of the last lensed selection (its first MAX_LENS_VIEW_TOKENS tokens). */
   lens?: LensSelection;
+  /** The last two compared texts (their first MAX_DIFF_VIEW_TOKENS tokens each); a new comparison replaces it. */
+  textDiff?: TextDiffSelection;
   /** Each dataset's colour index, assigned once (lowest free) so a dataset keeps its colour. */
   colors?: Record<string, number>;
   /** The dataset holding the last selection; the next selection replaces it unless it is kept. */
@@ -59,6 +62,7 @@ export class ResultsStore {
       entry.comparison = parseComparisonRequest(entry.comparison) ?? (typeof old?.a === 'string' && typeof old.b === 'string' ? { choice: { kind: 'pair', a: old.a, b: old.b }, metric: 'absMean' } : undefined);
       // Written by another version: kept only if it still reads as a lens selection.
       if (entry.lens !== undefined) entry.lens = parseLensSelection(entry.lens);
+      if (entry.textDiff !== undefined) entry.textDiff = parseTextDiffSelection(entry.textDiff);
       assignColors(entry);
     }
   }
@@ -130,6 +134,16 @@ export class ResultsStore {
     const existing = this.data.byModel[model];
     const entry = existing && existing.results.model.sha256 === base.model.sha256 ? existing : { results: { ...base, datasets: [] }, hidden: [] };
     entry.lens = lens;
+    assignColors(entry);
+    this.data.byModel[model] = entry;
+    await this.save();
+  }
+
+  /** Keeps the last comparison of two texts (replacing the one before); a model without results yet gets an entry with no datasets. */
+  async setTextDiff(model: string, base: Omit<ProfileResults, 'datasets'>, textDiff: TextDiffSelection): Promise<void> {
+    const existing = this.data.byModel[model];
+    const entry = existing && existing.results.model.sha256 === base.model.sha256 ? existing : { results: { ...base, datasets: [] }, hidden: [] };
+    entry.textDiff = textDiff;
     assignColors(entry);
     this.data.byModel[model] = entry;
     await this.save();

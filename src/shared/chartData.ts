@@ -206,6 +206,10 @@ export interface HeatmapGrid {
   /** Tokens. */
   cols: number;
   labels: string[];
+  /** Names beside the rows; the row index (the layer) when absent. */
+  rowLabels?: string[];
+  /** Columns that have no values by design (a token only one compared text has), drawn hatched. */
+  gapColumns?: boolean[];
   /** values[layer][token]; NaN where the profile has no finite value. */
   values: number[][];
   min: number;

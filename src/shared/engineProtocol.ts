@@ -5,6 +5,7 @@
 import type { DatasetInput, DownloadProgress, InspectResult, LoadOptions, ModelSpec, ProfileOptions, ProfileProgress } from '../core/api';
 import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, TextRecord, TokenProfile } from '../core/results';
 import type { LensSelection } from './lensSelection';
+import type { TextDiffSelection } from './textDiffSelection';
 
 /** Options that cross the process boundary (no callbacks, no signals). */
 export type EngineLoadOptions = Omit<LoadOptions, 'onDownloadProgress' | 'signal'>;
@@ -26,6 +27,11 @@ export interface EngineMethods {
    * head: its first tokens' predictions per point, with their places in the text.
    */
   lensText(params: { label: string; text: string; options: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>; k?: number }): LensSelection;
+  /**
+   * Two texts compared at every residual point of the open model (the diff analysis, opened
+   * lazily beside it): the L2 distance of their hidden states per aligned token pair.
+   */
+  diffTexts(params: { a: { label: string; text: string }; b: { label: string; text: string }; options: Pick<ProfileOptions, 'maxTokens'> }): TextDiffSelection;
   /** Layers of a model; the model is opened in ONNX Runtime and released, so what it accepts is known to load. */
   inspect(params: { spec: ModelSpec; options: EngineLoadOptions }): InspectResult;
 }

@@ -7,6 +7,7 @@ import type { Findings } from '../core/compare/findings';
 import type { Correction, LayerComparison } from '../core/compare/types';
 import type { ProfileResults, TokenProfile } from '../core/results';
 import type { LensSelection } from './lensSelection';
+import type { TextDiffSelection } from './textDiffSelection';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -78,6 +79,8 @@ export interface ViewState {
   heatmap?: SelectionHeatmap;
   /** The logit lens of the last lensed selection (checked with parseLensSelection before drawing). */
   lens?: LensSelection;
+  /** The last two compared texts (checked with parseTextDiffSelection before drawing). */
+  textDiff?: TextDiffSelection;
   /** The user's comparison choice (may name datasets since hidden or removed; the host resolves it). */
   comparison?: ComparisonRequest;
   /** The resolved comparison with its statistics, or why there is none. */
@@ -93,9 +96,9 @@ export interface ViewState {
   progress?: RunProgress;
 }
 
-export type HostCommand = 'profileSelection' | 'lensSelection' | 'profileFolder' | 'refreshDataset' | 'chooseModel' | 'showLayers' | 'exportResults' | 'clearResults' | 'cancel' | 'openPanel';
+export const HOST_COMMANDS = ['profileSelection', 'lensSelection', 'compareSelections', 'compareWithHead', 'compareWithClipboard', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'] as const;
 
-export const HOST_COMMANDS: readonly HostCommand[] = ['profileSelection', 'lensSelection', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'];
+export type HostCommand = (typeof HOST_COMMANDS)[number];
 
 /** Webview → host. */
 export type ViewMessage =

@@ -224,6 +224,24 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     const side = await findWebviewFrame(page, '#chart-sidebar-absMean', { timeoutMs: 30_000 });
     await until('the side view chart', async () => ((await points(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));
     await screenshot(page, 'e2e-4-sidebar');
+
+    // 8. Compare with Previous Version from the explorer: area.py as committed against the file
+    // now (parameters renamed, a line added), as a token × layer grid of distances.
+    await explorerContextMenu(page, 'area.py', 'Compare with Previous Version');
+    const diffFrame = await findWebviewFrame(page, '#textdiff', { timeoutMs: 90_000 });
+    const diffRows = await until('the distance grid', async () => {
+      const r = await diffFrame.locator('#textdiff').getAttribute('data-rows');
+      return r && Number(r) > 0 ? Number(r) : undefined;
+    });
+    assert.equal(diffRows, o.numLayers + 1, 'one row per layer and one for the embedding output');
+    assert.match((await diffFrame.locator('#textdiff').getAttribute('aria-label')) ?? '', /area\.py at HEAD and area\.py/);
+    assert.ok(Object.keys(await points(diffFrame, 'chart-textdiff-lines')).length > 0, 'a line per token across the layers');
+    await diffFrame.locator('#section-textdiff').scrollIntoViewIfNeeded();
+    await diffFrame.locator('#textdiff').hover({ position: { x: 5 * 22 + 10, y: (diffRows - 2) * 15 } });
+    await diffFrame.locator('[data-testid=textdiff-tip]').waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(page, 'e2e-5-compare-previous-version');
+    await page.mouse.move(5, 500);
+
     const errors = (await readNotifications(page)).filter((n) => /Layer Profiler:.*(error|stopped|cannot|failed)/i.test(n));
     assert.deepEqual(errors, [], 'no error notifications');
   } catch (err) {

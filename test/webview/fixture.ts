@@ -8,6 +8,8 @@ import { addText, emptyDatasetMoments, summarizeLayers } from '../../src/core/st
 import type { TextStats } from '../../src/core/stats/textStats';
 import { comparisonState } from '../../src/extension/comparisonState';
 import type { LensSelection } from '../../src/shared/lensSelection';
+import type { TextDiffSelection } from '../../src/shared/textDiffSelection';
+import { alignByLcs } from '../../src/core/diff/align';
 import { PROTOCOL_VERSION, type ComparisonRequest, type ViewState } from '../../src/shared/protocol';
 
 const LAYERS = 24;
@@ -89,7 +91,7 @@ function heatmapValues(tokens: string[]): number[][] {
  * how many of the eight flavours to include (default 2: cpp and python). The comparison and
  * findings are computed as the host computes them, for `comparison` and `hidden`.
  */
-export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[]; lens?: boolean } = {}): ViewState {
+export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[]; lens?: boolean; textDiff?: boolean } = {}): ViewState {
   const model = { id: 'onnx-community/Qwen2.5-0.5B-Instruct', dtype: 'fp32', numLayers: LAYERS, state: 'ready' as const };
   if (options.empty) return { version: PROTOCOL_VERSION, model, hidden: [] };
   const tokens = options.tokens ? Array.from({ length: options.tokens }, (_, i) => TOKENS[i % TOKENS.length]) : TOKENS;
@@ -112,6 +114,7 @@ export function sampleState(options: { empty?: boolean; tokens?: number; dataset
     ...comparisonState(results, hidden, options.comparison),
     heatmap: { label: 'fib.py:1–6', profile: { tokens, absMean, l2: absMean.map((r) => r.map((v) => v * 30)) } },
     ...(options.lens ? { lens: sampleLens(tokens) } : {}),
+    ...(options.textDiff ? { textDiff: sampleTextDiff(tokens) } : {}),
     progress: { title: 'Profiling rust', textsDone: 12, textsTotal: 50, tokensDone: 7344, secondsLeft: 21 },
   };
 }
@@ -147,4 +150,32 @@ export function sampleLens(tokens: string[] = TOKENS): LensSelection {
     return { entropy, top, nextLogProb };
   });
   return { label: 'fib.py:1–6', k: 5, layers, tokens, ids: tokens.map(id), nextIds, points };
+}
+
+/**
+ * Two versions of the sample selection compared: B renames `n` to `k` and inserts a token, aligned
+ * by lcs. Identical tokens after a change part more in later layers, as context spreads, and
+ * less the further they are from it; the renamed tokens themselves have no partner.
+ */
+export function sampleTextDiff(tokens: string[] = TOKENS): TextDiffSelection {
+  const b = tokens.map((t) => (t === 'Ġn' ? 'Ġk' : t));
+  b.splice(Math.min(8, b.length), 0, 'Ġ#');
+  const vocab = [...new Set([...tokens, ...b])];
+  const { pairs, onlyA, onlyB } = alignByLcs(tokens.map((t) => vocab.indexOf(t)), b.map((t) => vocab.indexOf(t)));
+  const rand = rng(5);
+  const layers = Array.from({ length: LAYERS + 1 }, (_, i) => i - 1);
+  // How far each pair sits after the last change before it (a renamed token of A, or the insertion).
+  const changes = [...onlyA, Math.min(8, tokens.length)];
+  const distanceSince = pairs.map(([i]) => {
+    const before = changes.filter((x) => x <= i);
+    return before.length ? i - Math.max(...before) : 99;
+  });
+  const l2 = layers.map((layer) =>
+    pairs.map((_, k) => {
+      const d = distanceSince[k];
+      if (layer < 0) return 0;
+      return Math.exp(-d / 6) * (0.2 + layer * 0.5) * (0.85 + 0.3 * rand()) + 0.01;
+    }),
+  );
+  return { a: { label: 'fib.py at HEAD', tokens }, b: { label: 'fib.py', tokens: b }, alignment: 'lcs', pairs, onlyA, onlyB, layers, l2 };
 }

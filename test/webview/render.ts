@@ -13,7 +13,7 @@ import * as esbuild from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { sampleState } from './fixture';
+import { sampleState, sampleTextDiff } from './fixture';
 import { DARK, HC_DARK, HC_LIGHT, LIGHT } from './themes';
 import type { ComparisonRequest, ViewState } from '../../src/shared/protocol';
 import { webviewDocument } from '../../src/shared/webviewDocument';
@@ -392,6 +392,38 @@ async function lens(browser: Browser, origin: string): Promise<void> {
   await finish(p, errors, 'lens');
 }
 
+/** Two compared texts: the distance grid (pairs and unpaired tokens as columns, a row per point), its hover, a line per token, light and dark. */
+async function textDiff(browser: Browser, origin: string): Promise<void> {
+  const { p, errors } = await open(browser, `${origin}/textdiff.html?theme=dark`, 1280, 900);
+  const sel = sampleTextDiff();
+  const cols = sel.pairs.length + sel.onlyA.length + sel.onlyB.length;
+  await waitFor(p, `document.querySelector('#textdiff')?.dataset.cols === '${cols}'`);
+  check((await p.evaluate<string>(`document.querySelector('#textdiff').dataset.rows`)) === '25', '#textdiff has 25 rows (embedding output and 24 layers)');
+  check((await p.evaluate<string>(`document.querySelector('#textdiff').getAttribute('aria-label') ?? ''`)).startsWith('L2 distance between fib.py at HEAD and fib.py'), 'the distance grid has an aria-label summary');
+  const lines = JSON.parse((await points(p, '#chart-textdiff-lines')) ?? '{}') as Record<string, number>;
+  check(Object.keys(lines).length === 8 && Object.values(lines).every((n) => n === 25), `a line per token across the 25 points for 8 tokens (${JSON.stringify(lines)})`);
+  await p.evaluate(`document.querySelector('#section-textdiff').scrollIntoView()`);
+  await p.evaluate(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`);
+  const cell = await p.evaluate<Box>(`(() => { const r = document.querySelector('#textdiff').getBoundingClientRect(); return { x: r.x + 12 * 22 + 10, y: r.y + 20 * 15 + 6, width: 0, height: 0 }; })()`);
+  await p.mouse.move(cell.x, cell.y);
+  await waitFor(p, `!document.querySelector('[data-testid=textdiff-tip]').hidden`);
+  const tip = await p.evaluate<string>(`document.querySelector('[data-testid=textdiff-tip]').textContent`);
+  check(/A token \d+ .* B token \d+ .* layer \d+ · L2 distance/.test(tip) || /has no partner/.test(tip), `distance tooltip names both tokens and the layer (${tip})`);
+  await p.screenshot({ path: join(shotDir, 'webview-textdiff-dark.png'), clip: await clip(p, '#section-textdiff'), fullPage: true });
+  await p.mouse.move(0, 0);
+  await p.evaluate(`window.__applyTheme('light')`);
+  await p.evaluate(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`);
+  await p.screenshot({ path: join(shotDir, 'webview-textdiff-light.png'), clip: await clip(p, '#section-textdiff'), fullPage: true });
+  await p.click('#toggle-table-textdiff');
+  await p.waitForSelector('#table-textdiff');
+  check((await p.evaluate<number>(`document.querySelectorAll('#table-textdiff tbody tr').length`)) === 25, 'the distance table has a row per point');
+  await p.evaluate(`window.dispatchEvent(new MessageEvent('message', { data: { type: 'exportCharts' } }))`);
+  await waitFor(p, `window.__posted.some((m) => m.type === 'chartImage' && m.chart === 'textdiff')`);
+  const png = await p.evaluate<string>(`window.__posted.find((m) => m.chart === 'textdiff').dataUrl`);
+  writeFileSync(join(shotDir, 'webview-export-textdiff.png'), Buffer.from(png.split(',')[1], 'base64'));
+  await finish(p, errors, 'textdiff');
+}
+
 async function main(): Promise<void> {
   mkdirSync(pageDir, { recursive: true });
   mkdirSync(shotDir, { recursive: true });
@@ -409,6 +441,8 @@ async function main(): Promise<void> {
   writeFileSync(join(pageDir, 'long.html'), page('panel', origin, 'fake-vscode-long.js'));
   writeFileSync(join(pageDir, 'fake-vscode-lens.js'), fakeVscode(sampleState({ lens: true })));
   writeFileSync(join(pageDir, 'lens.html'), page('panel', origin, 'fake-vscode-lens.js'));
+  writeFileSync(join(pageDir, 'fake-vscode-textdiff.js'), fakeVscode(sampleState({ textDiff: true })));
+  writeFileSync(join(pageDir, 'textdiff.html'), page('panel', origin, 'fake-vscode-textdiff.js'));
   const chromium = await loadChromium();
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -422,6 +456,7 @@ async function main(): Promise<void> {
     await empty(browser, origin);
     await longText(browser, origin);
     await lens(browser, origin);
+    await textDiff(browser, origin);
   } finally {
     await browser.close();
     server.close();

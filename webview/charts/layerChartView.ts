@@ -96,7 +96,7 @@ export class LayerChartView extends ThemedChart {
     const n = (item: TooltipItem<'line'>) => data.series[item.datasetIndex]?.points[item.dataIndex];
     return {
       type: errorName ? 'lineWithErrorBars' : 'line',
-      data: { labels: data.layers.map(String), datasets },
+      data: { labels: data.layers.map(tickLabel), datasets },
       plugins: [this.background],
       options: {
         interaction: { mode: 'index', intersect: false },
@@ -118,7 +118,7 @@ export class LayerChartView extends ThemedChart {
           tooltip: {
             ...tooltip(theme),
             callbacks: {
-              title: (items: TooltipItem<'line'>[]) => `layer ${data.layers[items[0]?.dataIndex ?? 0] ?? ''}`,
+              title: (items: TooltipItem<'line'>[]) => pointTitle(data.layers[items[0]?.dataIndex ?? 0]),
               label: (item: TooltipItem<'line'>) => {
                 const p = n(item);
                 if (!p) return item.dataset.label ?? '';
@@ -134,6 +134,15 @@ export class LayerChartView extends ThemedChart {
 
 }
 
+/** Point -1 is the embedding output (charts of residual points, such as two-text distances, start there). */
+function tickLabel(layer: number): string {
+  return layer < 0 ? 'emb' : String(layer);
+}
+
+function pointTitle(layer: number | undefined): string {
+  return layer === undefined ? '' : layer < 0 ? 'embedding output' : `layer ${layer}`;
+}
+
 /** A numeric x axis that reads like the category one: a tick and grid line per layer, half a layer of room at each end. */
 function layerAxis(theme: Theme, layers: number[]) {
   const first = layers[0] ?? 0;
@@ -143,7 +152,7 @@ function layerAxis(theme: Theme, layers: number[]) {
     grid: { color: gridColor(theme) },
     min: first - 0.5,
     max: last + 0.5,
-    ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0 },
+    ticks: { color: theme.muted, font: fontOf(theme, 11), autoSkip: true, maxRotation: 0, callback: (value: number | string) => tickLabel(Number(value)) },
     // Linear ticks would start at min (-0.5); put exactly one tick on each layer instead.
     afterBuildTicks: (scale: { ticks: { value: number }[] }) => {
       scale.ticks = layers.map((value) => ({ value }));

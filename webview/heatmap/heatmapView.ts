@@ -18,10 +18,16 @@ import { CELL_WIDTH, geometry, paintCells, paintRowLabels, ROW_LABEL_WIDTH, size
 /** Widest PNG export; wider texts are exported with narrower cells. */
 const MAX_EXPORT_WIDTH = 16000;
 
+/** What differs between the token grids that share this view: their ids and what a hovered cell says. */
+export interface HeatmapViewOptions {
+  id: string;
+  describeCell: (row: number, col: number) => string;
+}
+
 export class HeatmapView implements ChartHandle {
-  readonly id = 'heatmap';
+  readonly id: string;
   readonly root: HTMLElement;
-  readonly canvas = el('canvas', { id: 'heatmap', 'data-testid': 'heatmap', role: 'img', class: 'heatmap-cells' });
+  readonly canvas: HTMLCanvasElement;
   private readonly rowLabels = el('canvas', { class: 'heatmap-rows', 'aria-hidden': 'true' });
   private readonly sizer = el('div', { class: 'heatmap-sizer' });
   private readonly scroller: HTMLElement;
@@ -29,7 +35,7 @@ export class HeatmapView implements ChartHandle {
   private readonly legendBar = el('canvas', { class: 'heatmap-legend-bar', 'aria-hidden': 'true' });
   private readonly legendLow = el('span', { class: 'heatmap-legend-value' });
   private readonly legendHigh = el('span', { class: 'heatmap-legend-value' });
-  private readonly label = el('span', { class: 'heatmap-label', 'data-testid': 'heatmap-label' });
+  private readonly label = el('span', { class: 'heatmap-label' });
   private grid: HeatmapGrid | undefined;
   private theme: Theme | undefined;
   private perLayer = true;
@@ -37,7 +43,14 @@ export class HeatmapView implements ChartHandle {
   private geo: HeatmapGeometry | undefined;
   private readonly frames = new FrameScheduler(() => this.draw());
 
-  constructor(legendExtra: HTMLElement) {
+  private readonly describeCell: (row: number, col: number) => string;
+
+  constructor(legendExtra: HTMLElement, options?: HeatmapViewOptions) {
+    this.id = options?.id ?? 'heatmap';
+    this.canvas = el('canvas', { id: this.id, 'data-testid': this.id, role: 'img', class: 'heatmap-cells' });
+    this.describeCell = options?.describeCell ?? ((row, col) => `token ${col} “${this.grid?.labels[col]}” · layer ${row} · abs mean ${formatValue(this.grid?.values[row]?.[col])}`);
+    this.label.dataset.testid = `${this.id}-label`;
+    this.tip.dataset.testid = `${this.id}-tip`;
     this.sizer.append(this.canvas);
     // Focusable so keyboard users can scroll a long text with the arrow keys.
     this.scroller = el('div', { class: 'heatmap-scroll', tabindex: 0, 'aria-label': 'Heatmap, scroll sideways for more tokens' }, this.sizer);
@@ -108,8 +121,7 @@ export class HeatmapView implements ChartHandle {
     if (!hover || !this.grid || !e) {
       this.tip.hidden = true;
     } else {
-      const value = this.grid.values[hover.row]?.[hover.col];
-      this.tip.textContent = `token ${hover.col} “${this.grid.labels[hover.col]}” · layer ${hover.row} · abs mean ${formatValue(value)}`;
+      this.tip.textContent = this.describeCell(hover.row, hover.col);
       this.tip.hidden = false;
       // Positioned from script (allowed by the CSP, unlike style attributes in markup).
       const box = this.root.getBoundingClientRect();

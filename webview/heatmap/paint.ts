@@ -47,6 +47,10 @@ export function paintCells(ctx: CanvasRenderingContext2D, grid: HeatmapGrid, g: 
   const gap = g.cellWidth >= 6 && g.cellHeight >= 6 ? 1 : 0;
   for (let c = range.firstCol; c < range.endCol; c++) {
     const x = range.originX + c * g.cellWidth;
+    if (grid.gapColumns?.[c]) {
+      paintGap(ctx, x, g.cellWidth - gap, g.cellsHeight - gap, theme);
+      continue;
+    }
     for (let r = 0; r < grid.rows; r++) {
       const t = heatPosition(grid, r, c, range.perLayer);
       if (Number.isNaN(t)) continue;
@@ -73,6 +77,25 @@ export function paintCells(ctx: CanvasRenderingContext2D, grid: HeatmapGrid, g: 
   }
 }
 
+/** A column with no values by design: faint diagonal hatching, so it reads as "nothing here", not as missing data. */
+function paintGap(ctx: CanvasRenderingContext2D, x: number, width: number, height: number, theme: Theme): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, 0, width, height);
+  ctx.clip();
+  ctx.fillStyle = withAlpha(theme.grid, 0.25);
+  ctx.fillRect(x, 0, width, height);
+  ctx.strokeStyle = withAlpha(theme.muted, 0.45);
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let y = -width; y < height; y += 6) {
+    ctx.moveTo(x, y + width);
+    ctx.lineTo(x + width, y);
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
 /** Layer numbers beside the rows, and the axis name; drawn apart so they stay put while scrolling. */
 export function paintRowLabels(ctx: CanvasRenderingContext2D, grid: HeatmapGrid, g: HeatmapGeometry, theme: Theme): void {
   ctx.font = `11px ${theme.fontFamily}`;
@@ -80,7 +103,7 @@ export function paintRowLabels(ctx: CanvasRenderingContext2D, grid: HeatmapGrid,
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
   const every = Math.ceil(12 / g.cellHeight);
-  for (let r = 0; r < grid.rows; r += every) ctx.fillText(String(r), ROW_LABEL_WIDTH - 6, r * g.cellHeight + g.cellHeight / 2);
+  for (let r = 0; r < grid.rows; r += every) ctx.fillText(grid.rowLabels?.[r] ?? String(r), ROW_LABEL_WIDTH - 6, r * g.cellHeight + g.cellHeight / 2);
   ctx.save();
   ctx.translate(10, g.cellsHeight / 2);
   ctx.rotate(-Math.PI / 2);

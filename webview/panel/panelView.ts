@@ -27,6 +27,7 @@ import type { Theme } from '../theme';
 import type { ExportItem, View } from '../view';
 import { LAYER_SECTIONS } from './layerSections';
 import { LensSection } from './lensSection';
+import { TextDiffSection } from './textDiffSection';
 
 interface LayerPart {
   section: ChartSection;
@@ -56,6 +57,7 @@ export class PanelView implements View {
   private readonly difference: { section: ChartSection; chart: DifferenceChartView; picker: ComparisonPicker };
   private readonly heatmap: { section: ChartSection; view: HeatmapView; perLayer: Checkbox };
   private readonly lens: LensSection;
+  private readonly textDiff: TextDiffSection;
   private state: ViewState | undefined;
   private theme: Theme | undefined;
   private drill: Drill | undefined;
@@ -79,8 +81,9 @@ export class PanelView implements View {
     this.difference = this.buildDifference();
     this.heatmap = this.buildHeatmap();
     this.lens = new LensSection(host);
+    this.textDiff = new TextDiffSection(host);
     this.findings.classList.add('wide');
-    this.charts_.append(this.findings, this.toolbar, ...this.layers.map((l) => l.section.root), this.difference.section.root, this.heatmap.section.root, this.lens.section.root);
+    this.charts_.append(this.findings, this.toolbar, ...this.layers.map((l) => l.section.root), this.difference.section.root, this.heatmap.section.root, this.lens.section.root, this.textDiff.section.root);
     // Nothing but the header until the first snapshot says what there is to show.
     this.empty.hidden = true;
     for (const section of this.charts_.children) (section as HTMLElement).hidden = true;
@@ -134,7 +137,7 @@ export class PanelView implements View {
     this.progressLine.update(state.progress);
     const hasResults = allDatasets(state).length > 0;
     // A run in progress (the progress line says so) is no time to invite the user to start one.
-    this.empty.hidden = hasResults || !!state.heatmap || !!state.lens || !!state.progress;
+    this.empty.hidden = hasResults || !!state.heatmap || !!state.lens || !!state.textDiff || !!state.progress;
     for (const part of [...this.layers.map((l) => l.section), this.difference.section]) part.root.hidden = !hasResults;
     this.toolbar.hidden = !hasResults;
     this.findings.hidden = !hasResults || !isFindings(state.findings);
@@ -147,6 +150,7 @@ export class PanelView implements View {
     this.heatmap.section.root.hidden = !state.heatmap;
     this.renderHeatmap();
     this.lens.render(state, theme);
+    this.textDiff.render(state, theme);
   }
 
   private headerContent(state: ViewState, theme: Theme): HTMLElement[] {
@@ -265,6 +269,7 @@ export class PanelView implements View {
     if (state.heatmap) items.push({ chart: this.heatmap.view, caption: { title: `Token × layer heatmap: ${state.heatmap.label}`, lines: [`Metric: mean |Δ| per token and layer (log colour scale, viridis${this.heatmap.perLayer.checked ? ', each layer scaled separately' : ''})`, `Model: ${state.results?.model.id ?? state.model.id}`, `Text: ${state.heatmap.label} (${state.heatmap.profile.tokens.length} tokens)`] } });
     const lens = this.lens.exportItem(state);
     if (lens) items.push(lens);
+    items.push(...this.textDiff.exportItems(state));
     return items;
   }
 }

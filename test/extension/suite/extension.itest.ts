@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -53,7 +54,7 @@ describe('Layer Profiler in VS Code', function () {
 
   it('registers every command', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const c of ['profileSelection', 'lensSelection', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel']) {
+    for (const c of ['profileSelection', 'lensSelection', 'compareSelections', 'compareWithHead', 'compareWithClipboard', 'profileFolder', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel']) {
       assert.ok(all.has(`layerProfiler.${c}`), c);
     }
   });
@@ -121,6 +122,58 @@ describe('Layer Profiler in VS Code', function () {
     assert.ok(api.store.get(modelKey(api.settings().model))!.lens, 'profiling keeps the lens in the panel');
   });
 
+  it('compares two selections: a multi-cursor pair at once, or A then B over two runs', async () => {
+    const doc = await vscode.workspace.openTextDocument({ content: 'total = price * count\ntotal = price + count\n', language: 'python' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selections = [new vscode.Selection(0, 0, 0, 21), new vscode.Selection(1, 0, 1, 21)];
+    await vscode.commands.executeCommand('layerProfiler.compareSelections');
+    const key = modelKey(api.settings().model);
+    const both = api.store.get(key)!.textDiff;
+    assert.ok(both, 'the comparison is kept for the panel');
+    assert.match(both.a.label, /:1$/);
+    assert.match(both.b.label, /:2$/);
+    assert.equal(both.layers.length, api.store.get(key)!.results.model.numLayers + 1, 'the embedding output and every layer');
+    assert.ok(both.pairs.length > 0 && both.l2.every((row) => row.length === both.pairs.length));
+    assert.deepEqual(api.service.viewState().textDiff, both, 'the panel gets it in its snapshot');
+    // Two runs: the first selection waits as A, the next one is B.
+    editor.selection = new vscode.Selection(0, 0, 0, 21);
+    await vscode.commands.executeCommand('layerProfiler.compareSelections');
+    assert.equal(api.store.get(key)!.textDiff, both, 'one selection alone compares nothing yet');
+    editor.selection = new vscode.Selection(0, 0, 0, 21);
+    await vscode.commands.executeCommand('layerProfiler.compareSelections');
+    const same = api.store.get(key)!.textDiff!;
+    assert.notEqual(same, both);
+    assert.deepEqual(same.onlyA, []);
+    assert.ok(same.l2.every((row) => row.every((v) => v < 1e-3)), 'a text against itself has no distance');
+    assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'Layer Profiler'), 'the results panel shows the grid');
+  });
+
+  it('compares a file with its version at HEAD, and the selection with the clipboard', async () => {
+    const repo = mkdtempSync(path.join(os.tmpdir(), 'lp-git-'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo });
+    git('init', '-q');
+    const file = path.join(repo, 'calc.py');
+    writeFileSync(file, 'def area(w, h):\n    return w * h\n');
+    git('add', 'calc.py');
+    git('commit', '-qm', 'first');
+    writeFileSync(file, 'def area(width, height):\n    return width * height\n');
+    const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+    await vscode.commands.executeCommand('layerProfiler.compareWithHead', vscode.Uri.file(file));
+    const key = modelKey(api.settings().model);
+    const head = api.store.get(key)!.textDiff!;
+    assert.equal(head.a.label, 'calc.py at HEAD');
+    assert.equal(head.b.label, 'calc.py');
+    assert.ok(head.a.tokens.join('').includes('w'), 'A is the committed text');
+    assert.ok(head.onlyA.length + head.onlyB.length > 0, 'the renamed parameters leave unpaired tokens');
+    editor.selection = new vscode.Selection(1, 0, 1, 100);
+    await vscode.env.clipboard.writeText('    return w * h');
+    await vscode.commands.executeCommand('layerProfiler.compareWithClipboard');
+    const clip = api.store.get(key)!.textDiff!;
+    assert.equal(clip.a.label, 'clipboard');
+    assert.match(clip.b.label, /calc\.py:2$/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('names a whole-line selection by the lines it covers', async () => {
     const doc = await vscode.workspace.openTextDocument({ content: 'a = 1\nb = 2\nc = 3\nd = 4\n', language: 'python' });
     const editor = await vscode.window.showTextDocument(doc);
@@ -147,7 +200,7 @@ describe('Layer Profiler in VS Code', function () {
     const count = await api.exportCharts(vscode.Uri.file(out));
     const files = readdirSync(out).sort();
     assert.equal(files.length, count);
-    for (const chart of ['absMean', 'mean', 'absMeanSem', 'variance', 'heatmap']) assert.ok(files.includes(`layer-profiler-${chart}.png`), `${chart} in ${files.join(', ')}`);
+    for (const chart of ['absMean', 'mean', 'absMeanSem', 'variance', 'heatmap', 'textdiff', 'textdiff-lines']) assert.ok(files.includes(`layer-profiler-${chart}.png`), `${chart} in ${files.join(', ')}`);
     for (const f of files) assert.deepEqual([...readFileSync(path.join(out, f)).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${f} is a PNG`);
   });
 
