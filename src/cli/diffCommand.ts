@@ -8,6 +8,7 @@ import { DEFAULT_PROFILE_OPTIONS } from '../core/api';
 import type { AlignMode } from '../core/diff/align';
 import { diffToCsv, resultsToJson } from '../core/diff/diffExport';
 import { DIFF_SCHEMA, SINGLE_PAIR_NOTE, type DiffResults } from '../core/diff/diffResults';
+import { DIFF_PAIRS_SCHEMA, matchFiles, pairMeans, poolPairs, type PairPointMeans } from '../core/diff/pairPool';
 import { TextDiff, type TextPair } from '../core/diff/textDiff';
 import type { AnalysisCommandDeps } from './commandDeps';
 import { formatDiff } from './formatDiff';
@@ -26,6 +27,7 @@ interface DiffOptions {
   file?: string;
   align?: AlignMode;
   maxTokens: number;
+  pairs?: string[];
   json?: string;
   csv?: string;
   quiet?: boolean;
@@ -74,6 +76,7 @@ export function registerDiffCommand<O extends object>(command: Command, deps: An
     .option('--b-file <file>', 'text B from a file')
     .option('--git <rev>', 'with --file: compare the file at this git revision (A) with the working copy (B)')
     .option('--file <file>', 'with --git: the file to compare')
+    .option('--pairs <dirs...>', 'A_DIR B_DIR: every file in both folders (matched by relative path) as a pair; distances pooled per point across pairs')
     .addOption(new Option('--align <mode>', 'position by position, or by the longest common subsequence of token ids (default: position when the lengths match, else lcs)').choices(['position', 'lcs']))
     .option('--max-tokens <n>', 'longest text, in tokens (one pass)', positiveInt, DEFAULT_PROFILE_OPTIONS.maxTokens)
     .option('--json <file>', 'write the distances as JSON (layer-profiler/diff@1)')
@@ -81,6 +84,10 @@ export function registerDiffCommand<O extends object>(command: Command, deps: An
     .option('--quiet', 'no progress on stderr')
     .action(async (o: DiffOptions & O) => {
       if (o.json && o.csv && path.resolve(o.json) === path.resolve(o.csv)) throw new UsageError('--json and --csv must name different files.');
+      if (o.pairs) {
+        await diffPairs(o, deps);
+        return;
+      }
       const pair = await textPair(o);
       const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
       const spec = parseModelArg(o.model, o.dtype, o.revision);
@@ -111,4 +118,57 @@ export function registerDiffCommand<O extends object>(command: Command, deps: An
         await diff.dispose();
       }
     });
+}
+
+/** `diff --pairs A_DIR B_DIR`: the files of both folders paired by relative path, pooled per point. */
+async function diffPairs<O extends object>(o: DiffOptions & O, deps: AnalysisCommandDeps<O>): Promise<void> {
+  if (o.pairs!.length !== 2) throw new UsageError('--pairs takes two folders: --pairs A_DIR B_DIR (files are paired by their path inside each).');
+  if (o.a !== undefined || o.b !== undefined || o.aFile || o.bFile || o.git !== undefined) throw new UsageError('Give either --pairs A_DIR B_DIR, or one pair of texts.');
+  const [aDir, bDir] = o.pairs!;
+  let files: Awaited<ReturnType<typeof matchFiles>>;
+  try {
+    files = await matchFiles(aDir, bDir);
+  } catch (err) {
+    throw new UsageError(`Cannot list --pairs folders: ${(err as Error).message}`);
+  }
+  if (files.matched.length === 0) throw new UsageError(`No file is in both ${aDir} and ${bDir} (pairs are matched by their path inside each folder).`);
+  const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
+  const spec = parseModelArg(o.model, o.dtype, o.revision);
+  const diff = await TextDiff.open(spec, deps.loadOptions(o, !!o.quiet));
+  try {
+    const opts = { maxTokens: o.maxTokens };
+    const records: { a: string; b: string; points: PairPointMeans[] }[] = [];
+    const skipped: { path: string; reason: string }[] = [];
+    for (const [i, rel] of files.matched.entries()) {
+      const a = path.join(aDir, rel);
+      const b = path.join(bDir, rel);
+      try {
+        const outcome = await diff.compareTexts({ a: { label: a, text: await readText(a), path: a }, b: { label: b, text: await readText(b), path: b } }, opts, o.align);
+        records.push({ a, b, points: pairMeans(outcome.points) });
+      } catch (err) {
+        skipped.push({ path: rel, reason: (err as Error).message });
+      }
+      log(`[pairs] ${i + 1}/${files.matched.length} ${rel}`);
+    }
+    const pooled = poolPairs(records.map((r) => r.points));
+    const results = {
+      schema: DIFF_PAIRS_SCHEMA,
+      model: diff.modelInfo(),
+      runtime: diff.runtimeInfo(),
+      settings: { windowTokens: diff.windowLength(opts), ...(o.align ? { align: o.align } : {}) },
+      provenance: { createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...deps.commandArgs] },
+      pairs: records.length,
+      unmatched: { onlyA: files.onlyA, onlyB: files.onlyB },
+      skipped,
+      points: pooled,
+      records,
+    };
+    if (o.json) await deps.writeOutput(o.json, resultsToJson(results));
+    const fmt = (s: { mean: number; std: number | null }) => `${s.mean.toFixed(4)} ± ${s.std === null ? '—' : s.std.toFixed(4)}`;
+    const lines = [`${records.length} pairs (${files.onlyA.length} only in A, ${files.onlyB.length} only in B${skipped.length ? `, ${skipped.length} skipped` : ''}); per point, the mean over pairs of each pair's mean over its aligned tokens`, `  ${'point'.padStart(5)}  ${'L2'.padStart(20)}  ${'cosine'.padStart(20)}  ${'rel L2'.padStart(20)}`];
+    for (const p of pooled) lines.push(`  ${(p.layer < 0 ? 'embed' : String(p.layer)).padStart(5)}  ${fmt(p.l2).padStart(20)}  ${fmt(p.cosine).padStart(20)}  ${fmt(p.relL2).padStart(20)}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    await diff.dispose();
+  }
 }
