@@ -1,5 +1,5 @@
 /** `layer-profiler lens`: what each layer would predict next, read through the model's own final norm and head. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PROFILE_OPTIONS, type LoadOptions } from '../core/api';
@@ -10,6 +10,7 @@ import type { WriteOutput } from './compareCommand';
 import { formatProgress } from './format';
 import { formatLensDatasets, formatLensText } from './formatLens';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
+import { collect, positiveInt } from './optionParsers';
 
 export interface LensCommandDeps<O> {
   loadOptions: (o: O, quiet: boolean) => LoadOptions;
@@ -34,12 +35,6 @@ interface LensOptions {
   quiet?: boolean;
 }
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** `command` already carries the model options every subcommand shares. */
 export function registerLensCommand<O extends object>(command: Command, deps: LensCommandDeps<O>): Command {

@@ -2,7 +2,7 @@
  * `layer-profiler`: the command line on the same core as the extension.
  * Progress goes to stderr, tables and JSON to stdout; exit 0 on success, non-zero with a one-line reason.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { describeDownload, throttled } from '../core/downloadProgress';
 import { formatProgress, formatResultsTable } from './format';
 import { formatInspect } from '../shared/inspectText';
 import { parseDatasetArg, parseModelArg, UsageError } from './modelArg';
+import { collect, positiveInt } from './optionParsers';
 import { registerCompareCommand, reportProfileComparisons } from './compareCommand';
 import { registerLensCommand } from './lensCommand';
 import { allFromCache, openRecordCache } from '../core/cache/cachedRun';
@@ -28,12 +29,6 @@ import { DEVICES, type DeviceChoice } from '../core/runtime/device';
 import { registerDiffCommand } from './diffCommand';
 import { registerPatchCommand } from './patchCommand';
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface CommonOptions {
   model?: string;

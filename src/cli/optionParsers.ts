@@ -6,3 +6,6 @@ export const positiveInt = (v: string): number => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
+
+/** A repeatable option's values, in the order given. */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
