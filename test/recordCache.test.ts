@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RecordCache, type CacheKey } from '../src/core/cache/recordCache';
-import { datasetFromCache } from '../src/core/cache/cachedRun';
+import { allFromCache } from '../src/core/cache/cachedRun';
 import type { TextRecord } from '../src/core/results';
-import { sha256Text } from '../src/core/stats/records';
+import { sha256Text } from '../src/core/hash';
 
 const KEY: CacheKey = { modelSha256: 'a'.repeat(64), maxTokens: 512, skipFirstToken: false, graphOptimizationLevel: 'all', onnxruntime: '1.30.0', tool: 'layer-profiler 0.1.0' };
 
@@ -56,9 +56,9 @@ describe('record cache', () => {
     const cache = new RecordCache(root, KEY);
     await cache.putFacts({ model: { id: 'm', file: 'model.onnx', sha256: KEY.modelSha256, numLayers: 1, dtype: 'fp32' }, runtime: { tool: 't', onnxruntime: 'o', executionProvider: 'cpu', threads: 1 }, settings: { maxTokens: 512, batchSize: 1 }, substepKinds: [] });
     await cache.put(record('alpha', 1));
-    assert.equal(await datasetFromCache({ name: 'd', paths: [folder] }, cache), undefined, 'b.txt is not cached yet');
+    assert.equal(await allFromCache([{ name: 'd', paths: [folder] }], cache), undefined, 'b.txt is not cached yet');
     await cache.put(record('beta', 3));
-    const d = await datasetFromCache({ name: 'd', paths: [folder] }, cache);
+    const d = (await allFromCache([{ name: 'd', paths: [folder] }], cache))?.datasets[0];
     assert.ok(d);
     assert.deepEqual(d.records.map((r) => path.basename(r.path)).sort(), ['a.txt', 'b.txt']);
     // Mean and sample std of 1 and 3, by hand.

@@ -1,7 +1,7 @@
 /** Shards by content hash, and the shard a cluster scheduler assigns. */
 import assert from 'node:assert/strict';
 import { inShard, parseShard, shardFromEnvironment, ShardError } from '../src/core/dataset/shard';
-import { sha256Text } from '../src/core/stats/records';
+import { sha256Text } from '../src/core/hash';
 
 describe('shards', () => {
   const hashes = Array.from({ length: 400 }, (_, i) => sha256Text(`text ${i}`));

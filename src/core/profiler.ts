@@ -20,7 +20,8 @@ import { ProfileCancelledError } from './runtime/cancel';
 import { ProbedSession, quantizesActivationsPerTensor, type WindowProbeValues } from './runtime/probedSession';
 import { addText, emptyDatasetMoments, summarizeLayers } from './stats/datasetStats';
 import { feedWindow } from './stats/feedWindow';
-import { sha256Text, textRecord } from './stats/records';
+import { textRecord } from './stats/records';
+import { sha256Text } from './hash';
 import { TextAccumulator, type TextStats } from './stats/textStats';
 import { planTextWindows, type TextWindows } from './windows';
 

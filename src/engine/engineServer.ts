@@ -8,7 +8,7 @@ import { defaultRecordCacheDir, type RecordCache } from '../core/cache/recordCac
 import type { ProfileOptions } from '../core/api';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import { datasetOfOneText } from '../core/results/build';
-import { sha256Text } from '../core/stats/records';
+import { sha256Text } from '../core/hash';
 import { throttled } from '../core/downloadProgress';
 import { DEFAULT_LENS_K, LogitLens } from '../core/lens/logitLens';
 import { tokenOffsets } from '../core/model/tokenOffsets';

@@ -11,8 +11,8 @@
  * the profiled one; the state is persisted, so a reloaded window shades the document again. Edits
  * to the document clear it, since the spans no longer match the text.
  */
-import { createHash } from 'node:crypto';
 import { SHADE_COLOR_IDS } from '../shared/tokenReaction';
+import { sha256Text } from '../core/hash';
 import * as vscode from 'vscode';
 import type { TokenProfile } from '../core/results';
 import type { Span } from '../core/model/tokenOffsets';
@@ -67,8 +67,6 @@ function spansOf(state: HighlightState): (Span | null)[] {
   const b = state.lens?.offsets ?? [];
   return a.length >= b.length ? a : b;
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export class EditorHighlights implements vscode.Disposable {
   private readonly levels = SHADE_COLOR_IDS.map((id) =>
@@ -172,7 +170,7 @@ export class EditorHighlights implements vscode.Disposable {
   }
 
   private hashOf(document: vscode.TextDocument): string {
-    if (this.hashed?.document !== document || this.hashed.version !== document.version) this.hashed = { document, version: document.version, sha256: sha256(document.getText()) };
+    if (this.hashed?.document !== document || this.hashed.version !== document.version) this.hashed = { document, version: document.version, sha256: sha256Text(document.getText()) };
     return this.hashed.sha256;
   }
 

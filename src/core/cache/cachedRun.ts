@@ -11,7 +11,7 @@ import type { DatasetInput, LoadOptions, ModelSpec } from '../api';
 import { inShard } from '../dataset/shard';
 import { datasetSources } from '../dataset/sources';
 import { datasetFromRecords } from '../stats/fromRecords';
-import { sha256Text } from '../stats/records';
+import { sha256Text } from '../hash';
 import { resolveModel } from '../modelLoading';
 import type { DatasetResult, SkippedFile, TextRecord } from '../results';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
@@ -59,7 +59,7 @@ async function hashTextFile(file: string): Promise<string | undefined> {
  * The dataset from cached records alone, or undefined when any text of it is new or changed (then
  * the model must run). Files are read and hashed, never tokenized.
  */
-export async function datasetFromCache(input: DatasetInput, cache: RecordCache): Promise<DatasetResult | undefined> {
+export async function datasetFromCache(input: DatasetInput, cache: RecordCache, facts: CachedModelFacts): Promise<DatasetResult | undefined> {
   const skipped: SkippedFile[] = [];
   const sources = await datasetSources(input, skipped);
   const records: TextRecord[] = [];
@@ -75,8 +75,6 @@ export async function datasetFromCache(input: DatasetInput, cache: RecordCache):
     if (!record) return undefined;
     records.push(record);
   }
-  const facts = await cache.facts();
-  if (!facts) return undefined;
   return datasetFromRecords(input.name, records, { ...(input.paths?.length ? { source: input.paths.join(', ') } : {}), skipped, substepKinds: facts.substepKinds, numLayers: facts.model.numLayers });
 }
 
@@ -86,7 +84,7 @@ export async function allFromCache(inputs: DatasetInput[], cache: RecordCache): 
   if (!facts) return undefined;
   const datasets: DatasetResult[] = [];
   for (const input of inputs) {
-    const d = await datasetFromCache(input, cache);
+    const d = await datasetFromCache(input, cache, facts);
     if (!d) return undefined;
     datasets.push(d);
   }

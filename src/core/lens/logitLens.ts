@@ -15,7 +15,7 @@ import type { SkippedFile } from '../results';
 import { ProfileCancelledError } from '../runtime/cancel';
 import { quantizesActivationsPerTensor } from '../runtime/probedSession';
 import { WindowRunner } from '../runtime/windowRunner';
-import { sha256Text } from '../stats/records';
+import { sha256Text } from '../hash';
 import { planTextWindows } from '../windows';
 import { LensReadout, type LensWindowValues } from './lensReadout';
 import type { LensDataset, LensText, LensTextRecord } from './lensResults';

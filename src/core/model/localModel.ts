@@ -2,9 +2,9 @@
  * Resolving a local model: a folder laid out as DESIGN.md's model-folder contract, or a bare .onnx
  * file (whose folder may still hold a tokenizer and config).
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256Text } from '../hash';
 import type { Dtype } from '../api';
 import { availableDtypes, ONNX_SUBFOLDER, onnxPathForDtype } from './dtype';
 
@@ -164,7 +164,7 @@ async function readJson(file: string): Promise<{ json: Record<string, unknown>; 
     throw new ModelConfigError(`${file} is not valid JSON (${(err as Error).message}); fix it, or remove it to go without the model's settings.`);
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ModelConfigError(`${file} is not a JSON object of model settings; fix it, or remove it.`);
-  return { json: json as Record<string, unknown>, sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
+  return { json: json as Record<string, unknown>, sha256: sha256Text(text) };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

@@ -1,7 +1,7 @@
 /** Loading a model's tokenizer (tokenizer.json + tokenizer_config.json) with @huggingface/tokenizers. */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { sha256Text } from '../hash';
 import path from 'node:path';
 
 export interface TextTokenizer {
@@ -25,7 +25,7 @@ export async function loadTokenizer(location: string): Promise<TextTokenizer> {
   let sha256: string;
   try {
     const text = await readFile(file, 'utf8');
-    sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+    sha256 = sha256Text(text);
     json = JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new TokenizerError(`Cannot load the tokenizer ${file}: ${(err as Error).message}`);
