@@ -5,7 +5,7 @@
  * attention and MLP share each layer's change.
  */
 import type { DatasetResult, LayerSummary, ProfileResults, Summary } from '../results';
-import type { CompareResults, Comparison, Correction, LayerComparison } from './types';
+import type { CompareResults, Comparison, Correction } from './types';
 
 export interface FindingsSection {
   heading: string;

@@ -1,6 +1,7 @@
 /** What the logit lens reads out of each run, and the next-token ids it feeds. */
 import * as ort from 'onnxruntime-node';
 import { LENS_IO } from '../graph/lens';
+import { joined, joinedFloats } from '../runtime/joined';
 import type { Readout } from '../runtime/windowRunner';
 
 /** One window's lens values, position-major: `[t * points + p]` (top-k: `[(t * points + p) * k + j]`). */
@@ -36,21 +37,7 @@ export class LensReadout implements Readout<LensWindowValues> {
   }
 
   concat(parts: LensWindowValues[]): LensWindowValues {
-    const cat = <A extends Float32Array | Int32Array>(pick: (p: LensWindowValues) => A, make: (n: number) => A): A => {
-      const out = make(parts.reduce((n, p) => n + pick(p).length, 0));
-      let at = 0;
-      for (const p of parts) (out.set(pick(p), at), (at += pick(p).length));
-      return out;
-    };
-    const f = (n: number) => new Float32Array(n);
-    return {
-      tokens: parts.reduce((n, p) => n + p.tokens, 0),
-      entropy: cat((p) => p.entropy, f),
-      nextLogProb: cat((p) => p.nextLogProb, f),
-      klToFinal: cat((p) => p.klToFinal, f),
-      topIds: cat((p) => p.topIds, (n) => new Int32Array(n)),
-      topProbs: cat((p) => p.topProbs, f),
-    };
+    return concatLensValues(parts);
   }
 
   /** Next-token ids, [batch, length, 1]; positions without one (a text's last, padding) read id 0 and are ignored. */
@@ -59,4 +46,17 @@ export class LensReadout implements Readout<LensWindowValues> {
     targets?.forEach((row, b) => row.forEach((id, t) => (data[b * length + t] = BigInt(id >= 0 ? id : 0))));
     return { [LENS_IO.nextIds]: new ort.Tensor('int64', data, [batch, length, 1]) };
   }
+}
+
+/** Consecutive pieces of one window's lens values, joined in order. */
+export function concatLensValues(parts: LensWindowValues[]): LensWindowValues {
+  const floats = (pick: (p: LensWindowValues) => Float32Array) => joinedFloats(parts, pick);
+  return {
+    tokens: parts.reduce((n, p) => n + p.tokens, 0),
+    entropy: floats((p) => p.entropy),
+    nextLogProb: floats((p) => p.nextLogProb),
+    klToFinal: floats((p) => p.klToFinal),
+    topIds: joined(parts, (p) => p.topIds, (n) => new Int32Array(n)),
+    topProbs: floats((p) => p.topProbs),
+  };
 }

@@ -17,7 +17,7 @@ import { quantizesActivationsPerTensor } from '../runtime/probedSession';
 import { WindowRunner } from '../runtime/windowRunner';
 import { sha256Text } from '../hash';
 import { planTextWindows } from '../windows';
-import { LensReadout, type LensWindowValues } from './lensReadout';
+import { concatLensValues, LensReadout, type LensWindowValues } from './lensReadout';
 import type { LensDataset, LensText, LensTextRecord } from './lensResults';
 import { addTextPositions, emptySums, mergeSums, summarizeLastPosition, summarizePoints } from './lensStats';
 
@@ -73,7 +73,7 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
       if (this.session.carriesCache && segment.length > 1) parts.push(...(await this.session.runContinued(segment, signal, targetsOf(segment))));
       else for (let i = 0; i < segment.length; i += opts.batchSize) parts.push(...(await this.session.run(segment.slice(i, i + opts.batchSize), padId, targetsOf(segment.slice(i, i + opts.batchSize)))));
     }
-    const values = parts.length === 1 ? parts[0] : new LensReadout(this.layers.length, this.k).concat(parts);
+    const values = parts.length === 1 ? parts[0] : concatLensValues(parts);
     return { ids, next, values };
   }
 

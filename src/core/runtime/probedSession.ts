@@ -12,6 +12,7 @@ import { concatChunks } from '../onnx/spliceNodes';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
+import { joinedFloats } from './joined';
 import { ortSessionOptions, WindowRunner, type Readout, type SessionSettings } from './windowRunner';
 
 export { ortSessionOptions, type SessionSettings };
@@ -113,12 +114,7 @@ export function quantizesActivationsPerTensor(model: OnnxModelFile): boolean {
 
 /** Joins per-token pieces (token-by-token decoding) into one window's values. */
 function concatWindows(parts: WindowProbeValues[]): WindowProbeValues {
-  const cat = (pick: (p: WindowProbeValues) => Float32Array) => {
-    const out = new Float32Array(parts.reduce((n, p) => n + pick(p).length, 0));
-    let at = 0;
-    for (const p of parts) (out.set(pick(p), at), (at += pick(p).length));
-    return out;
-  };
+  const cat = (pick: (p: WindowProbeValues) => Float32Array) => joinedFloats(parts, pick);
   const first = parts[0];
   return {
     tokens: parts.reduce((n, p) => n + p.tokens, 0),
