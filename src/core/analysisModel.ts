@@ -5,9 +5,7 @@
  * analysis's nodes, prune, stage once — and runs it through a WindowRunner.
  */
 import * as ort from 'onnxruntime-node';
-import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import type { InspectResult, ModelSpec, ProfileOptions } from './api';
 import type { Spine } from './graph/spine';
 import type { GraphEdit } from './graph/prune';
@@ -15,7 +13,7 @@ import type { ModelConfig, ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { loadAndAnalyze, modelFacts, modelId, ortLoadError, type ModelFacts, type OpenOptions } from './modelLoading';
 import { readsPastInputs } from './onnx/modelFacts';
-import type { OnnxModelFile } from './onnx/modelFile';
+import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
 import { createOrtSession, stageModel } from './runtime/probedSession';
 import { chooseDevice, cpuFreeBytes, estimateNeed, probeDevices, type DeviceChoice, type DeviceDecision } from './runtime/device';
@@ -80,11 +78,10 @@ export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec
 /** The device a model runs on: the CPU unless asked otherwise, else decided from what this machine offers. */
 async function decideDevice(choice: DeviceChoice | undefined, model: OnnxModelFile, config: ModelConfig | undefined, edit: GraphEdit): Promise<DeviceDecision> {
   if (!choice || choice === 'cpu') return { provider: 'cpu', reason: 'the CPU' };
-  const externalBytes = (await Promise.all(model.externalDataFiles.map((f) => stat(path.join(path.dirname(model.path), f)).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
   const hidden = config?.hiddenSize ?? 1024;
   // The lens keeps several heads' logits; a profile runs none (its head is pruned).
   const headRuns = edit.addedOutputs.some((o) => (o.name ?? '').includes('/lens/')) ? 2 : 0;
-  const need = estimateNeed({ weightsBytes: model.bytes.length + externalBytes, hidden, heads: config?.numHeads, vocab: config?.vocabSize, batch: 1, window: Math.min(512, config?.maxPositions ?? 512), headRuns });
+  const need = estimateNeed({ weightsBytes: await weightBytes(model), hidden, heads: config?.numHeads, vocab: config?.vocabSize, batch: 1, window: Math.min(512, config?.maxPositions ?? 512), headRuns });
   return chooseDevice(choice, await probeDevices(ort.listSupportedBackends()), need, cpuFreeBytes());
 }
 

@@ -3,8 +3,6 @@
  * loading the model), and a dataset assembled wholly from cached records when every text hits.
  */
 import * as ort from 'onnxruntime-node';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetInput, LoadOptions, ModelSpec } from '../api';
@@ -13,6 +11,7 @@ import { datasetSources } from '../dataset/sources';
 import { datasetFromRecords } from '../stats/fromRecords';
 import { sha256Text } from '../hash';
 import { resolveModel } from '../modelLoading';
+import { fileSha256 } from '../onnx/fileHash';
 import type { DatasetResult, SkippedFile, TextRecord } from '../results';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { RecordCache, type CacheKey, type CachedModelFacts } from './recordCache';
@@ -24,12 +23,15 @@ export interface NumericSettings {
   graphOptimizationLevel: string;
 }
 
-/** Opens the cache for a model and settings: hashes the model, tokenizer and config files (no ONNX Runtime session). */
+/**
+ * Opens the cache for a model and settings: hashes the model, tokenizer and config files (no ONNX
+ * Runtime session). The model's hash is remembered, so loading it afterwards does not hash it again.
+ */
 export async function openRecordCache(root: string, spec: ModelSpec, opts: LoadOptions, settings: NumericSettings, maxBytes?: number): Promise<RecordCache> {
   const resolved = await resolveModel(spec, opts);
   const tokenizerFile = resolved.tokenizer ? (resolved.tokenizer.endsWith('.json') ? resolved.tokenizer : path.join(resolved.tokenizer, 'tokenizer.json')) : path.join(resolved.folder, 'tokenizer.json');
   const key: CacheKey = {
-    modelSha256: await hashFile(path.join(resolved.folder, resolved.onnxFile)),
+    modelSha256: await fileSha256(path.join(resolved.folder, resolved.onnxFile)),
     tokenizerSha256: await hashTextFile(tokenizerFile),
     configSha256: resolved.config?.sha256,
     maxTokens: settings.maxTokens,
@@ -39,12 +41,6 @@ export async function openRecordCache(root: string, spec: ModelSpec, opts: LoadO
     tool: `${TOOL_NAME} ${TOOL_VERSION}`,
   };
   return new RecordCache(root, key, maxBytes);
-}
-
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function hashTextFile(file: string): Promise<string | undefined> {

@@ -28,6 +28,6 @@ export function liftMergedDecoder(model: OnnxModelFile): LiftedDecoder | undefin
   const lifted = [...nodes.filter((n) => n !== ifNode), ...branch.node, ...renames];
   const bytes = replaceGraphNodes(model.bytes, lifted, branch.initializer ?? []);
   // Keep the identity of the file on disk (results name the file the user has).
-  const reparsed = parseOnnxModel(model.path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), model.sha256);
+  const reparsed = parseOnnxModel(model.path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { sha256: model.sha256, fileBytes: model.fileBytes });
   return { model: reparsed, note: `lifted the no-cache branch of the merged decoder's If (${ifNode.name || 'unnamed'}) into the main graph` };
 }

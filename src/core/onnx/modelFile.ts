@@ -1,11 +1,13 @@
 /**
- * Reading an ONNX model file: decode the ModelProto once (initializer bytes stay views into the
- * file buffer, nothing is copied) and describe its graph for the spine finder.
+ * Reading an ONNX model file: read it once without its weights (see modelReader.ts), decode the
+ * rest, and describe its graph for the spine finder.
  */
 import { onnx } from 'onnx-proto';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { knownFileSha256, rememberFileSha256 } from './fileHash';
+import { readModelSkeleton, type ModelReadOptions } from './modelReader';
 
 export interface TensorValueInfo {
   name: string;
@@ -17,8 +19,14 @@ export interface TensorValueInfo {
 
 export interface OnnxModelFile {
   path: string;
+  /**
+   * The encoded ModelProto as staged: its large initializers refer to their bytes in the file at
+   * `path` (an external-data location naming the file itself), so these bytes hold no weights.
+   */
   bytes: Buffer;
+  /** sha256 and size of the file on disk (not of `bytes`). */
   sha256: string;
+  fileBytes: number;
   model: onnx.ModelProto;
   graph: onnx.IGraphProto;
   /** Opset version of the default (ai.onnx) domain. */
@@ -27,24 +35,38 @@ export interface OnnxModelFile {
   inputs: TensorValueInfo[];
   outputs: TensorValueInfo[];
   initializers: Map<string, onnx.ITensorProto>;
-  /** External data files the initializers refer to, relative to the model's folder. */
+  /**
+   * External data files the initializers refer to, relative to the model's folder; the model's own
+   * file among them when its large initializers were left in it.
+   */
   externalDataFiles: string[];
 }
 
 export class ModelFileError extends Error {}
 
-export async function readOnnxModel(file: string): Promise<OnnxModelFile> {
-  let bytes: Buffer;
+/**
+ * Reads and decodes a model file. `threshold`: initializers of at least this many bytes stay in
+ * the file (Infinity keeps every one in memory). The file is hashed while it is read, unless this
+ * process hashed the same file (same inode, size and modification time) before.
+ */
+export async function readOnnxModel(file: string, opts: Pick<ModelReadOptions, 'threshold'> = {}): Promise<OnnxModelFile> {
+  let skeleton;
   try {
-    bytes = await readFile(file);
+    const known = await knownFileSha256(file);
+    skeleton = await readModelSkeleton(file, { ...opts, sha256: known });
+    if (!known) await rememberFileSha256(file, skeleton.sha256, skeleton.fileBytes);
   } catch (err) {
-    throw new ModelFileError(`Cannot read the ONNX model ${file}: ${(err as Error).message}`);
+    const reason = (err as NodeJS.ErrnoException).code ? `Cannot read the ONNX model ${file}` : `${file} is not a valid ONNX model`;
+    throw new ModelFileError(`${reason}: ${(err as Error).message}`);
   }
-  return parseOnnxModel(file, bytes);
+  return parseOnnxModel(file, skeleton.bytes, { sha256: skeleton.sha256, fileBytes: skeleton.fileBytes });
 }
 
-/** `sha256`: the file's hash when already known (a rewritten model keeps its file's identity). */
-export function parseOnnxModel(file: string, bytes: Buffer, sha256?: string): OnnxModelFile {
+/**
+ * Decodes an encoded model read from `file`. `known`: the file's hash and size when already known
+ * (a rewritten model keeps its file's identity); else `bytes` are taken to be the whole file.
+ */
+export function parseOnnxModel(file: string, bytes: Buffer, known?: { sha256: string; fileBytes: number }): OnnxModelFile {
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -68,7 +90,8 @@ export function parseOnnxModel(file: string, bytes: Buffer, sha256?: string): On
   return {
     path: file,
     bytes,
-    sha256: sha256 ?? createHash('sha256').update(bytes).digest('hex'),
+    sha256: known?.sha256 ?? createHash('sha256').update(bytes).digest('hex'),
+    fileBytes: known?.fileBytes ?? bytes.length,
     model,
     graph,
     opset: defaultOpset ? Number(defaultOpset.version) : 1,
@@ -77,6 +100,19 @@ export function parseOnnxModel(file: string, bytes: Buffer, sha256?: string): On
     initializers,
     externalDataFiles: [...externalDataFiles],
   };
+}
+
+/** Whether an external-data location names the model's own file (its weights left in it). */
+export function isOwnFile(model: Pick<OnnxModelFile, 'path'>, location: string): boolean {
+  return path.resolve(path.dirname(model.path), location) === path.resolve(model.path);
+}
+
+/** Bytes of weights the model's session will hold: the file and its external data files. */
+export async function weightBytes(model: OnnxModelFile): Promise<number> {
+  const sizes = await Promise.all(
+    model.externalDataFiles.filter((f) => !isOwnFile(model, f)).map((f) => stat(path.join(path.dirname(model.path), f)).then((s) => s.size, () => 0)),
+  );
+  return sizes.reduce((a, b) => a + b, model.fileBytes);
 }
 
 function valueInfo(v: onnx.IValueInfoProto): TensorValueInfo {

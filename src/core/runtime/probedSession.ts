@@ -37,41 +37,56 @@ export interface WindowProbeValues {
 export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
 
 /**
- * Stages the edited model so that ONNX Runtime can load it without JavaScript building a second
- * full copy: its chunks (views into the original bytes, plus the spliced node and output lists)
- * are written one after another to a temporary file that ORT reads. External data files are
- * hard-linked beside it (ORT resolves them only inside the model's own folder, and refuses
- * symbolic links out of it), so ORT reads the weights it needs from the user's files and
- * JavaScript never holds them; where a link cannot be made (another file system, a file the user
- * does not own), they are handed over from memory instead.
+ * Stages the edited model so that ONNX Runtime loads it without a second copy of the weights, in
+ * memory or on disk: the edited graph (small: the large initializers refer to their bytes in the
+ * user's file, see onnx/modelReader.ts) is written to a temporary folder, and the files holding
+ * the weights (the model's own file, its external data files) are hard-linked beside it, since ORT
+ * resolves external data only inside the model's own folder and refuses symbolic links out of it.
+ * ORT then reads the weights from the user's files. The folder is made in the system's temporary
+ * folder, else (a link cannot cross file systems) beside the model; where no link can be made
+ * (a file the user does not own, a read-only folder), the weights are handed over from memory.
  */
 export async function stageModel(model: OnnxModelFile, edit: GraphEdit): Promise<StagedModel> {
   const chunks = editedModelChunks(model, edit);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'layer-profiler-'));
-  try {
-    if (model.externalDataFiles.length && !(await linkExternalData(model, dir))) {
-      const externalData = await Promise.all(
-        model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })),
-      );
-      await rm(dir, { recursive: true, force: true });
-      return { bytes: concatChunks(chunks), externalData };
-    }
-    const file = path.join(dir, 'model.onnx');
-    const handle = await open(file, 'w');
+  const graphName = stagedGraphName(model.externalDataFiles);
+  for (const parent of [os.tmpdir(), path.dirname(model.path)]) {
+    const dir = await mkdtemp(path.join(parent, parent === os.tmpdir() ? 'layer-profiler-' : '.layer-profiler-')).catch(() => undefined);
+    if (!dir) continue;
     try {
-      // At most 1 GiB per call (one write takes under 2 GiB), looping over partial writes.
-      for (const c of chunks) for (let at = 0; at < c.byteLength; ) at += (await handle.write(c, at, Math.min(c.byteLength - at, 2 ** 30))).bytesWritten;
-    } finally {
-      await handle.close();
+      if (!(await linkExternalData(model, dir))) {
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      const file = path.join(dir, graphName);
+      await writeChunks(file, chunks);
+      return { file, dir };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
     }
-    return { file, dir };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+  }
+  const externalData = await Promise.all(model.externalDataFiles.map(async (f) => ({ path: f, data: await readFile(path.join(path.dirname(model.path), f)) })));
+  return { bytes: concatChunks(chunks), externalData };
+}
+
+/** A name for the staged graph that no weights file linked beside it has. */
+function stagedGraphName(externalDataFiles: string[]): string {
+  let name = 'model.onnx';
+  while (externalDataFiles.includes(name)) name = `staged-${name}`;
+  return name;
+}
+
+async function writeChunks(file: string, chunks: Uint8Array[]): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    // At most 1 GiB per call (one write takes under 2 GiB), looping over partial writes.
+    for (const c of chunks) for (let at = 0; at < c.byteLength; ) at += (await handle.write(c, at, Math.min(c.byteLength - at, 2 ** 30))).bytesWritten;
+  } finally {
+    await handle.close();
   }
 }
 
-/** Hard links in `dir` to the model's external data files; false where the system refuses them. */
+/** Hard links in `dir` to the model's weights files; false where the system refuses them. */
 async function linkExternalData(model: OnnxModelFile, dir: string): Promise<boolean> {
   try {
     for (const f of model.externalDataFiles) {
