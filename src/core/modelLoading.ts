@@ -26,12 +26,17 @@ export interface OpenOptions extends LoadOptions {
   incremental?: boolean;
   /** false: run the whole exported graph, LM head included (tests and benchmarks compare). */
   prune?: boolean;
+  /**
+   * true: read the weights into memory and stage a full copy of the model, as the loader did
+   * before it left them in the file (tests compare the two).
+   */
+  weightsInMemory?: boolean;
 }
 
 /** Resolves, reads and analyzes a model: everything but the session. */
-export async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
+export async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions & Pick<OpenOptions, 'weightsInMemory'>): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
   const resolved = await resolveModel(spec, opts);
-  const file = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile));
+  const file = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile), opts.weightsInMemory ? { threshold: Infinity } : {});
   await checkExternalData(file);
   const lifted = liftMergedDecoder(file);
   const model = lifted?.model ?? file;
