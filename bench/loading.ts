@@ -1,7 +1,8 @@
 /**
  * `npm run bench:loading [-- --model <file.onnx>] [--rounds 3] [--json]`: what loading a model
- * costs in memory and time, the loader as it runs against the loader as it was, each load in its
- * own process (so that each peak RSS is its own), the sides alternating round by round.
+ * for a profile costs in memory and time, the loader as it runs against the loader as it was
+ * (sides in loadingSide.ts: streamed, streamed-known-hash, streamed-whole-graph, whole-file), each
+ * load in its own process (so that each peak RSS is its own), the sides alternating round by round.
  *
  * The default model is generated once into the temporary folder (not the repository): an
  * optimum-llama of hidden 2048, 4 layers and a 32k vocabulary, 1.2 GB of fp32 weights inside the
@@ -23,7 +24,7 @@ const json = argv.includes('--json');
 const option = (name: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
 const ROUNDS = Number(option('rounds') ?? 3);
 const THREADS = option('threads');
-const SIDES: LoadingSide[] = ['streamed', 'streamed-known-hash', 'whole-file'];
+const SIDES: LoadingSide[] = ['streamed', 'streamed-known-hash', 'streamed-whole-graph', 'whole-file'];
 const log = (s: string) => !json && process.stderr.write(s + '\n');
 
 async function benchModel(): Promise<string> {
@@ -83,12 +84,12 @@ async function main(): Promise<void> {
     return;
   }
   const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
-  console.log(`model ${file} (${gb(out.fileBytes)}), ${ROUNDS} rounds, medians`);
+  console.log(`model ${file} (${gb(out.fileBytes)}), ${ROUNDS} rounds, ${out.cpus} CPUs, medians`);
   for (const s of summary) {
     const steps = Object.entries(s.stepsSeconds).map(([n, v]) => `${n} ${v.toFixed(2)} s`).join(', ');
     console.log(
-      `${s.side.padEnd(20)} peak RSS ${gb(s.peakRssBytes)} = ${s.peakRssOverFile.median.toFixed(2)}x the file (${s.peakRssOverFile.min.toFixed(2)}-${s.peakRssOverFile.max.toFixed(2)}); ` +
-        `total ${s.totalSeconds.toFixed(2)} s, session create ${(100 * s.sessionCreateShare).toFixed(0)}%; staged graph ${(s.stagedBytes / 1e6).toFixed(2)} MB\n${' '.repeat(21)}${steps}`,
+      `${s.side.padEnd(21)} peak RSS ${gb(s.peakRssBytes)} = ${s.peakRssOverFile.median.toFixed(2)}x the file (${s.peakRssOverFile.min.toFixed(2)}-${s.peakRssOverFile.max.toFixed(2)}); ` +
+        `total ${s.totalSeconds.toFixed(2)} s, session create ${(100 * s.sessionCreateShare).toFixed(0)}%; staged graph ${(s.stagedBytes / 1e6).toFixed(2)} MB\n${' '.repeat(22)}${steps}`,
     );
   }
 }

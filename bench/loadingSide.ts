@@ -8,6 +8,8 @@
  *   file; the staged graph refers to them through a hard link;
  * - streamed-known-hash: the same after the record cache hashed the file in this process (its
  *   hash is reused, so the loader reads no weights); the cache's hashing is timed on its own;
+ * - streamed-whole-graph: streamed, but the graph is not pruned, so ONNX Runtime loads every
+ *   weight, the LM head included (what the logit lens loads);
  * - whole-file: the loader as it was: the whole file read into memory, hashed, decoded, and
  *   written out again as a full temporary copy that ONNX Runtime loads.
  */
@@ -22,7 +24,7 @@ import { readModelSkeleton } from '../src/core/onnx/modelReader';
 import { instrumentForProfile } from '../src/core/profileGraph';
 import { createOrtSession, stageModel } from '../src/core/runtime/probedSession';
 
-export type LoadingSide = 'streamed' | 'streamed-known-hash' | 'whole-file';
+export type LoadingSide = 'streamed' | 'streamed-known-hash' | 'streamed-whole-graph' | 'whole-file';
 
 export interface LoadingSideResult {
   side: LoadingSide;
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   model = liftMergedDecoder(model)?.model ?? model;
   step('decode');
   const spine = analyzeModel(model);
-  const { edit } = instrumentForProfile(model, spine);
+  const { edit } = instrumentForProfile(model, spine, { prune: side !== 'streamed-whole-graph' });
   step('instrument');
   const staged = await stageModel(model, edit);
   const { stat } = await import('node:fs/promises');

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
@@ -131,6 +131,24 @@ describe('loading a model without a second copy of its weights', function () {
         assert.equal(existsSync(staged.dir), false, 'the staging folder is gone once loaded');
       } finally {
         await session.release();
+      }
+    });
+
+    it('links the file itself when the model is a relative symbolic link to it (as in the Hub cache)', async () => {
+      const m = await ensureModel('optimum-llama');
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-symlinked-'));
+      try {
+        mkdirSync(path.join(dir, 'blobs'));
+        mkdirSync(path.join(dir, 'snapshot'));
+        copyFileSync(m.onnxPath, path.join(dir, 'blobs', 'abc123'));
+        symlinkSync('../blobs/abc123', path.join(dir, 'snapshot', 'model.onnx'));
+        const { model, spine } = await loadAndAnalyze({ kind: 'local', path: path.join(dir, 'snapshot', 'model.onnx') }, {});
+        const staged = await stageModel(model, instrumentForProfile(model, spine).edit);
+        assert.ok('file' in staged);
+        assert.equal(statSync(path.join(staged.dir, 'model.onnx')).ino, statSync(path.join(dir, 'blobs', 'abc123')).ino);
+        await (await createOrtSession(staged, {})).release();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

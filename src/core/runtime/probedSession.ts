@@ -4,7 +4,7 @@
  * for ONNX Runtime.
  */
 import * as ort from 'onnxruntime-node';
-import { link, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readFile, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { editedModelChunks, type GraphEdit } from '../graph/prune';
@@ -90,7 +90,9 @@ async function writeChunks(file: string, chunks: Uint8Array[]): Promise<void> {
 async function linkExternalData(model: OnnxModelFile, dir: string): Promise<boolean> {
   try {
     for (const f of model.externalDataFiles) {
-      const target = path.resolve(path.dirname(model.path), f);
+      // The file itself, not a symbolic link to it (the Hub cache's snapshots link to blobs):
+      // a hard link to a relative symbolic link would dangle in the staging folder.
+      const target = await realpath(path.resolve(path.dirname(model.path), f));
       const linkPath = path.resolve(dir, f);
       // A location outside the model's folder is ORT's to refuse, as it would the original.
       if (!linkPath.startsWith(dir + path.sep)) return false;
