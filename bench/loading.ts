@@ -16,7 +16,6 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { generateModel } from '../test/modelgen/generate';
 import type { LoadingSide, LoadingSideResult } from './loadingSide';
 
 const argv = process.argv.slice(2);
@@ -34,7 +33,8 @@ async function benchModel(): Promise<string> {
   const file = path.join(dir, 'onnx', 'model.onnx');
   if (!existsSync(file)) {
     log(`generating the bench model into ${dir} (about a minute) ...`);
-    await generateModel('optimum-llama', dir, { hidden: 2048, layers: 4, vocabSize: 32000 });
+    // In a process of its own: the generator holds the model twice, and this one should stay small.
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'modelgen', 'cli.ts'), 'optimum-llama', dir, '--hidden', '2048', '--layers', '4', '--vocab-size', '32000']);
   }
   return file;
 }

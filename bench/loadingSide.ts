@@ -14,6 +14,7 @@
  *   written out again as a full temporary copy that ONNX Runtime loads.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { analyzeModel } from '../src/core/graph/instrument';
@@ -35,6 +36,21 @@ export interface LoadingSideResult {
   peakRssBytes: number;
   /** Bytes of the staged graph file ONNX Runtime loaded (0 when handed over in memory). */
   stagedBytes: number;
+}
+
+/**
+ * The peak resident set of the whole process, ONNX Runtime's memory included. On Linux from
+ * /proc (VmHWM): getrusage's maxRSS keeps the parent's resident set at fork across exec, so a
+ * side started by a big parent would report the parent's size.
+ */
+function peakRss(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 async function main(): Promise<void> {
@@ -80,8 +96,7 @@ async function main(): Promise<void> {
     fileBytes: model.fileBytes,
     steps,
     totalSeconds: (performance.now() - start) / 1000,
-    // maxRSS is in KiB: the peak resident set of the whole process, ONNX Runtime's memory included.
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakRssBytes: peakRss(),
     stagedBytes,
   };
   await session.release();
