@@ -44,8 +44,6 @@ export interface ModelSkeleton {
   sha256: string;
   /** Size of the file on disk. */
   fileBytes: number;
-  /** How many initializers, of how many bytes, were left in the file. */
-  inFile: { tensors: number; bytes: number };
 }
 
 export class ModelFormatError extends Error {}
@@ -58,15 +56,13 @@ export async function readModelSkeleton(file: string, opts: ModelReadOptions = {
     const hash = opts.sha256 ? undefined : createHash('sha256');
     const reader = new SkeletonReader(new FileCursor(handle, size, hash), path.basename(file), opts.threshold ?? DEFAULT_IN_FILE_THRESHOLD);
     const bytes = Buffer.concat(await reader.model());
-    return { bytes, sha256: opts.sha256 ?? hash!.digest('hex'), fileBytes: size, inFile: reader.inFile };
+    return { bytes, sha256: opts.sha256 ?? hash!.digest('hex'), fileBytes: size };
   } finally {
     await handle.close();
   }
 }
 
 class SkeletonReader {
-  readonly inFile = { tensors: 0, bytes: 0 };
-
   constructor(
     private readonly cur: FileCursor,
     /** The location written into external-data references to the file itself. */
@@ -133,7 +129,8 @@ class SkeletonReader {
       const wire = tag & 7;
       if (wire !== WIRE_LENGTH_DELIMITED) {
         const body = await this.scalar(wire, start);
-        // A data location stated before the payload would otherwise contradict the reference.
+        // A data location after the payload (DEFAULT) would contradict the reference appended at
+        // the end; one before it is overridden by that reference (the last value wins).
         if (!(field === TENSOR_DATA_LOCATION && reference)) out.push(Buffer.from(varint(tag)), body);
         continue;
       }
@@ -146,8 +143,6 @@ class SkeletonReader {
       out.push(Buffer.from(varint(tag)), Buffer.from(varint(length)), await this.cur.take(length));
     }
     if (reference) {
-      this.inFile.tensors++;
-      this.inFile.bytes += reference.length;
       out.push(Buffer.from(externalReference(this.location, reference.offset, reference.length)));
     }
     return out;
