@@ -133,6 +133,18 @@ describe('command line: diff and patch', function () {
     assert.match(bad.stderr, /--b/);
   });
 
+  it('diff of texts longer than one pass runs windows through the KV cache and says so in valid JSON', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-diff-'));
+    const json = path.join(out, 'd.json');
+    const r = await cli(['diff', '--model', dir, '--a', clean, '--b', `${corrupted} more`, '--max-tokens', '3', '--json', json, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(readFileSync(json, 'utf8')) as { settings: { windows?: number; windowTokens: number; computedIn: string }; pairs: unknown[] };
+    validator('diff-v1.schema.json')(d);
+    assert.equal(d.settings.windowTokens, 3);
+    assert.ok((d.settings.windows ?? 1) >= 3, JSON.stringify(d.settings));
+    assert.ok(['graph', 'gathered-states'].includes(d.settings.computedIn));
+  });
+
   it('patch writes schema-valid JSON and a grid per point kind', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'lp-patch-'));
     const json = path.join(out, 'p.json');
