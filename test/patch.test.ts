@@ -28,7 +28,7 @@ function maxAbsDiff(x: Float32Array, y: Float32Array): number {
 }
 
 describe('activation patching on generated models', function () {
-  const styles: ModelStyle[] = ['optimum-llama', 'opt-flat-mlp', 'neox-parallel', 'merged-if', 'quantized-dynamic', 'genai-fused', 'genai-gqa'];
+  const styles: ModelStyle[] = ['optimum-llama', 'opt-flat-mlp', 'neox-parallel', 'merged-if', 'quantized-dynamic', 'genai-fused', 'genai-gqa', 'ort-fused'];
   it('bert-postnorm: refused in words (no next-token head)', async () => {
     const dir = (await ensureModel('bert-postnorm')).dir;
     await assert.rejects(ActivationPatching.open({ kind: 'local', path: dir }), (err: Error) => err instanceof PatchUnsupportedError && /post-norm/.test(err.message));
@@ -46,7 +46,7 @@ describe('activation patching on generated models', function () {
         const resid = patching.points.map((p, i) => ({ p, i })).filter((x) => x.p.kind === 'resid_post');
         // Every block's resid_post, also where fused norms compute it (genai: taken apart in the graph).
         assert.equal(resid.length, patching.numLayers);
-        if (style.startsWith('genai')) assert.deepEqual(patching.points.map((p) => p.kind), [...resid.map(() => 'resid_post'), ...resid.map(() => 'attn_out'), ...resid.map(() => 'mlp_out')]);
+        if (style.startsWith('genai') || style === 'ort-fused') assert.deepEqual(patching.points.map((p) => p.kind), [...resid.map(() => 'resid_post'), ...resid.map(() => 'attn_out'), ...resid.map(() => 'mlp_out')]);
         // Every layer's resid_post replaced at every position: the rest of the run is the clean run's.
         const specs = [undefined, ...resid.map(({ i }) => ({ point: i, positions: all }))];
         const batched = await patching.runPatches(CORRUPTED, clean.points, specs, 4);

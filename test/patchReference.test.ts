@@ -72,7 +72,7 @@ function report(name: string, r: { worst: number; points: number; scale: number 
 describe('activation patching against an independent patching computation (generated models)', function () {
   // (merged-if is left out: its blocks live inside If branches the product lifts out before
   // patching, which the reference's plain rewrite of the file cannot reach.)
-  const styles: ModelStyle[] = ['optimum-llama', 'optimum-llama-opset18', 'opt-flat-mlp', 'neox-parallel', 'quantized-dynamic', 'moe', 'genai-fused', 'genai-gqa'];
+  const styles: ModelStyle[] = ['optimum-llama', 'optimum-llama-opset18', 'opt-flat-mlp', 'neox-parallel', 'quantized-dynamic', 'moe', 'genai-fused', 'genai-gqa', 'ort-fused'];
   for (const style of styles) {
     const tolerance = style === 'genai-fused' ? FP16_TOLERANCE : TOLERANCE;
     it(`${style}: every point and position within ${tolerance} of the reference effect`, async () => {
