@@ -3,9 +3,12 @@
  * against the same texts in one pass: within 1e-4 relative at every point and pair, for position
  * alignment, an LCS alignment that never shifts, and an LCS alignment across an insertion and a
  * deletion (pairs in different windows of the two texts); identical leading tokens still exactly 0.
- * A model without a KV cache to carry is refused in words.
+ * A model without a KV cache to carry is refused in words. On the real exports, windows of 4
+ * tokens against twoprompt_reference.json (PyTorch float64, hooked block outputs).
  */
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { TextDiff } from '../src/core/diff/textDiff';
 import type { DiffPoint } from '../src/core/diff/diffResults';
 import { ensureModel } from './modelgen';
@@ -109,4 +112,49 @@ describe('two-text distances in windows continued through the KV cache', functio
       await diff.dispose();
     }
   });
+});
+
+const realexp = process.env.LAYER_PROFILER_TEST_MODELS ? path.join(process.env.LAYER_PROFILER_TEST_MODELS, 'realexp') : undefined;
+
+interface TwoPromptReference {
+  pairs: { input_ids_a: number[]; input_ids_b: number[]; points: { index: number; l2: number[]; cos: number[] }[] }[];
+}
+
+describe('two-text distances in windows of 4 tokens on real exports against PyTorch float64 (realexp)', function () {
+  before(function () {
+    if (!realexp || !existsSync(realexp)) {
+      if (process.env.CI) throw new Error('LAYER_PROFILER_TEST_MODELS must point at shared/models in CI');
+      this.skip();
+    }
+  });
+  // int4 weights are not the float64 source's weights.
+  const folders = realexp && existsSync(realexp) ? readdirSync(realexp).filter((d) => !/int4/.test(d) && existsSync(path.join(realexp, d, 'twoprompt_reference.json'))).sort() : [];
+  for (const folder of folders) {
+    it(`${folder}: L2 and cosine within 1e-4 relative of the reference (or refused without a KV cache)`, async () => {
+      const dir = path.join(realexp!, folder);
+      const ref = JSON.parse(readFileSync(path.join(dir, 'twoprompt_reference.json'), 'utf8')) as TwoPromptReference;
+      const diff = await TextDiff.open({ kind: 'local', path: dir });
+      try {
+        const pair = ref.pairs[0];
+        if (!diff.session.carriesCache) {
+          await assert.rejects(diff.compareIds(pair.input_ids_a, pair.input_ids_b, { maxTokens: 4 }, 'position'), /no KV cache/);
+          process.stdout.write(`      ${folder}: no KV cache, refused\n`);
+          return;
+        }
+        for (const p of ref.pairs) {
+          const got = await diff.compareIds(p.input_ids_a, p.input_ids_b, { maxTokens: 4 }, 'position');
+          assert.ok(got.windows >= 2);
+          for (const rp of p.points) {
+            const point = got.points.find((x) => x.layer === rp.index - 1)!;
+            rp.l2.forEach((want, t) => {
+              assert.ok(Math.abs(point.l2[t] - want) <= 1e-5 + 1e-4 * want, `h_${rp.index} position ${t} l2 ${point.l2[t]} vs ${want}`);
+              assert.ok(Math.abs(point.cosine[t]! - rp.cos[t]) <= 1e-6 + 1e-4 * Math.abs(rp.cos[t]), `h_${rp.index} position ${t} cosine`);
+            });
+          }
+        }
+      } finally {
+        await diff.dispose();
+      }
+    });
+  }
 });

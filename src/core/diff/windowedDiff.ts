@@ -10,7 +10,9 @@
  *   different windows, so each row's aligned states leave ONNX Runtime as the window finishes and
  *   are reduced here in float64 as soon as both sides of a pair are known (only the states of
  *   pairs still waiting for their other side are held).
- * - Separate mode (dynamically quantized activations): each text runs alone through its windows.
+ * - Separate mode (dynamically quantized activations): each text runs alone through its windows
+ *   (each window then takes its own activation scales, so windows differ from one pass by
+ *   quantization noise).
  */
 import type { WindowRunner } from '../runtime/windowRunner';
 import { joinReductions, joinStates, pairFlags, type DiffReductions, type DiffRunValues, type DiffStates } from './diffReadout';
@@ -25,11 +27,19 @@ function chunks<T>(xs: T[], size: number): T[][] {
   return out;
 }
 
-/** The text up to its last paired position, padded with `padId` to `length`, and its flags. */
+/** The text cut to `length` tokens (padded with `padId` if shorter) and its paired positions' flags. */
 function rowOf(ids: number[], positions: number[], length: number, padId: number): { ids: number[]; flags: number[] } {
   const cut = ids.slice(0, length);
   while (cut.length < length) cut.push(padId);
   return { ids: cut, flags: pairFlags(length, positions) };
+}
+
+/** Both texts' first `n` tokens side by side, window by window: ids and flags of rows [A, B] per step. */
+function sideBySide(w: WindowedPair, n: number): { ids: number[][][]; flags: number[][][] } {
+  const a = rowOf(w.a, w.pairs.map((p) => p[0]), n, w.padId);
+  const b = rowOf(w.b, w.pairs.map((p) => p[1]), n, w.padId);
+  const [idsB, flagsB] = [chunks(b.ids, w.window), chunks(b.flags, w.window)];
+  return { ids: chunks(a.ids, w.window).map((chunk, s) => [chunk, idsB[s]]), flags: chunks(a.flags, w.window).map((chunk, s) => [chunk, flagsB[s]]) };
 }
 
 export interface WindowedPair {
@@ -43,11 +53,7 @@ export interface WindowedPair {
 
 /** Pairs at the same positions of both texts: both rows through each window, reduced in the graph. */
 export async function samePositionWindows(runner: Runner, w: WindowedPair): Promise<DiffPoint[]> {
-  const n = w.pairs[w.pairs.length - 1][0] + 1;
-  const a = rowOf(w.a, w.pairs.map((p) => p[0]), n, w.padId);
-  const b = rowOf(w.b, w.pairs.map((p) => p[1]), n, w.padId);
-  const ids = chunks(a.ids, w.window).map((chunk, s) => [chunk, chunks(b.ids, w.window)[s]]);
-  const flags = chunks(a.flags, w.window).map((chunk, s) => [chunk, chunks(b.flags, w.window)[s]]);
+  const { ids, flags } = sideBySide(w, w.pairs[w.pairs.length - 1][0] + 1);
   const parts: DiffReductions[] = [];
   await runner.runContinuedRows(ids, undefined, flags, (values) => {
     const v = values[0];
@@ -62,27 +68,27 @@ export async function samePositionWindows(runner: Runner, w: WindowedPair): Prom
  * aligned states reduced here as soon as their pair is complete.
  */
 export async function shiftedWindows(runner: Runner, w: WindowedPair): Promise<DiffPoint[]> {
-  const n = Math.max(w.pairs[w.pairs.length - 1][0], w.pairs[w.pairs.length - 1][1]) + 1;
-  const a = rowOf(w.a, w.pairs.map((p) => p[0]), n, w.padId);
-  const b = rowOf(w.b, w.pairs.map((p) => p[1]), n, w.padId);
-  const ids = chunks(a.ids, w.window).map((chunk, s) => [chunk, chunks(b.ids, w.window)[s]]);
-  const flags = chunks(a.flags, w.window).map((chunk, s) => [chunk, chunks(b.flags, w.window)[s]]);
+  const last = w.pairs[w.pairs.length - 1];
+  const { ids, flags } = sideBySide(w, Math.max(last[0], last[1]) + 1);
   const perPoint: PairNumbers[][] = w.layers.map(() => []);
-  // Each side's gathered states in pair order, waiting for the other side: [states, row].
-  const waitingA: [DiffStates, number][] = [];
-  const waitingB: [DiffStates, number][] = [];
+  // Each side's gathered states in pair order ([states, row]); pairs before `done` are reduced and
+  // their entries dropped, so only states still waiting for their other side are held.
+  const gatheredA: ([DiffStates, number] | undefined)[] = [];
+  const gatheredB: ([DiffStates, number] | undefined)[] = [];
+  let done = 0;
   await runner.runContinuedRows(ids, undefined, flags, (values) => {
     const v = values[0];
     if (v.kind !== 'rows') throw new Error('unexpected distance values');
-    for (let i = 0; i < v.a.pairs; i++) waitingA.push([v.a, i]);
-    for (let j = 0; j < v.b.pairs; j++) waitingB.push([v.b, j]);
-    while (waitingA.length && waitingB.length) {
-      const [sa, i] = waitingA.shift()!;
-      const [sb, j] = waitingB.shift()!;
+    for (let i = 0; i < v.a.pairs; i++) gatheredA.push([v.a, i]);
+    for (let j = 0; j < v.b.pairs; j++) gatheredB.push([v.b, j]);
+    for (; done < Math.min(gatheredA.length, gatheredB.length); done++) {
+      const [sa, i] = gatheredA[done]!;
+      const [sb, j] = gatheredB[done]!;
       w.layers.forEach((_, k) => perPoint[k].push(pairNumbers(sa.states[k], i, sb.states[k], j, sa.hidden)));
+      gatheredA[done] = gatheredB[done] = undefined;
     }
   });
-  if (waitingA.length || waitingB.length || perPoint[0].length !== w.pairs.length) throw new Error('the windows gathered a different number of states for the two texts');
+  if (gatheredA.length !== w.pairs.length || gatheredB.length !== w.pairs.length || done !== w.pairs.length) throw new Error('the windows gathered a different number of states for the two texts');
   return distancesFromPairNumbers(perPoint, w.layers);
 }
 
