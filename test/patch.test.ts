@@ -46,6 +46,7 @@ describe('activation patching on generated models', function () {
         const resid = patching.points.map((p, i) => ({ p, i })).filter((x) => x.p.kind === 'resid_post');
         // Every block's resid_post, also where fused norms compute it (genai: taken apart in the graph).
         assert.equal(resid.length, patching.numLayers);
+        if (style.startsWith('genai') || style === 'ort-fused') assert.ok(patching.notes.some((n) => /fused norm/.test(n)), patching.notes.join('; '));
         if (style.startsWith('genai') || style === 'ort-fused') assert.deepEqual(patching.points.map((p) => p.kind), [...resid.map(() => 'resid_post'), ...resid.map(() => 'attn_out'), ...resid.map(() => 'mlp_out')]);
         // Every layer's resid_post replaced at every position: the rest of the run is the clean run's.
         const specs = [undefined, ...resid.map(({ i }) => ({ point: i, positions: all }))];

@@ -55,6 +55,8 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
       const graph = buildPatchGraph(model, spine, kinds);
       points = graph.points;
       for (const u of graph.unpatchable) notes.push(`${u.kind} not patched${u.layers ? ` at layer${u.layers.length > 1 ? 's' : ''} ${u.layers.join(', ')}` : ''}: ${u.reason}`);
+      const fused = points.filter((p) => p.fusedNorm !== undefined).map((p) => p.layer);
+      if (fused.length) notes.push(`resid_post at layer${fused.length > 1 ? 's' : ''} ${fused.join(', ')} is the sum inside a fused norm (Skip*LayerNormalization): the norm's output is recomputed from the patched sum by the plain norm with the same weights`);
       if (points.length === 0) throw new PatchUnsupportedError(`Nothing to patch on this model: ${notes.join('; ') || `no ${kinds.join(', ')} points were found`}.`);
       const edit = editForAnalysis(model, graph.addition, { prune: opts.prune });
       const oneAtATime = quantizesActivationsPerTensor(model);
