@@ -28,10 +28,10 @@ function maxAbsDiff(x: Float32Array, y: Float32Array): number {
 }
 
 describe('activation patching on generated models', function () {
-  const styles: ModelStyle[] = ['optimum-llama', 'opt-flat-mlp', 'neox-parallel', 'merged-if', 'quantized-dynamic'];
-  it('genai-fused: refused in words, its residual sums living inside fused norms', async () => {
-    const dir = (await ensureModel('genai-fused')).dir;
-    await assert.rejects(ActivationPatching.open({ kind: 'local', path: dir }), (err: Error) => err instanceof PatchUnsupportedError && /fused norm/.test(err.message));
+  const styles: ModelStyle[] = ['optimum-llama', 'opt-flat-mlp', 'neox-parallel', 'merged-if', 'quantized-dynamic', 'genai-fused', 'genai-gqa', 'ort-fused'];
+  it('bert-postnorm: refused in words (no next-token head)', async () => {
+    const dir = (await ensureModel('bert-postnorm')).dir;
+    await assert.rejects(ActivationPatching.open({ kind: 'local', path: dir }), (err: Error) => err instanceof PatchUnsupportedError && /post-norm/.test(err.message));
   });
   for (const style of styles) {
     it(`${style}: every position patched gives the clean logits, none the corrupted ones; batched equals single`, async () => {
@@ -44,13 +44,10 @@ describe('activation patching on generated models', function () {
         assert.equal(maxAbsDiff(cleanAgain, clean.logits), 0, 'the clean text through the patched graph, nothing patched');
         const all = CLEAN.map((_, p) => p);
         const resid = patching.points.map((p, i) => ({ p, i })).filter((x) => x.p.kind === 'resid_post');
-        if (style === 'genai-fused') {
-          // Its residual sums live inside fused norms: no tensor to replace, said so in the notes;
-          // its attention and MLP outputs are plain tensors and are patched.
-          assert.equal(resid.length, 0);
-          assert.ok(patching.points.length > 0);
-          assert.ok(patching.notes.some((n) => /resid_post not patched/.test(n)), patching.notes.join('; '));
-        } else assert.equal(resid.length, patching.numLayers);
+        // Every block's resid_post, also where fused norms compute it (genai: taken apart in the graph).
+        assert.equal(resid.length, patching.numLayers);
+        if (style.startsWith('genai') || style === 'ort-fused') assert.ok(patching.notes.some((n) => /fused norm/.test(n)), patching.notes.join('; '));
+        if (style.startsWith('genai') || style === 'ort-fused') assert.deepEqual(patching.points.map((p) => p.kind), [...resid.map(() => 'resid_post'), ...resid.map(() => 'attn_out'), ...resid.map(() => 'mlp_out')]);
         // Every layer's resid_post replaced at every position: the rest of the run is the clean run's.
         const specs = [undefined, ...resid.map(({ i }) => ({ point: i, positions: all }))];
         const batched = await patching.runPatches(CORRUPTED, clean.points, specs, 4);
@@ -135,6 +132,18 @@ describe('command line: diff and patch', function () {
     const bad = await cli(['diff', '--model', dir, '--a', 'x', '--quiet']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--b/);
+  });
+
+  it('diff of texts longer than one pass runs windows through the KV cache and says so in valid JSON', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lp-diff-'));
+    const json = path.join(out, 'd.json');
+    const r = await cli(['diff', '--model', dir, '--a', clean, '--b', `${corrupted} more`, '--max-tokens', '3', '--json', json, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(readFileSync(json, 'utf8')) as { settings: { windows?: number; windowTokens: number; computedIn: string }; pairs: unknown[] };
+    validator('diff-v1.schema.json')(d);
+    assert.equal(d.settings.windowTokens, 3);
+    assert.ok((d.settings.windows ?? 1) >= 3, JSON.stringify(d.settings));
+    assert.ok(['graph', 'gathered-states'].includes(d.settings.computedIn));
   });
 
   it('patch writes schema-valid JSON and a grid per point kind', async () => {

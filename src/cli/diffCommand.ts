@@ -78,7 +78,7 @@ export function registerDiffCommand<O extends object>(command: Command, deps: An
     .option('--file <file>', 'with --git: the file to compare')
     .option('--pairs <dirs...>', 'A_DIR B_DIR: every file in both folders (matched by relative path) as a pair; distances pooled per point across pairs')
     .addOption(new Option('--align <mode>', 'position by position, or by the longest common subsequence of token ids (default: position when the lengths match, else lcs)').choices(['position', 'lcs']))
-    .option('--max-tokens <n>', 'longest text, in tokens (one pass)', positiveInt, DEFAULT_PROFILE_OPTIONS.maxTokens)
+    .option('--max-tokens <n>', 'tokens per pass; longer texts run as windows continued through the KV cache', positiveInt, DEFAULT_PROFILE_OPTIONS.maxTokens)
     .option('--json <file>', 'write the distances as JSON (layer-profiler/diff@1)')
     .option('--csv <file>', 'write one CSV row per point and aligned pair')
     .option('--quiet', 'no progress on stderr')
@@ -100,7 +100,12 @@ export function registerDiffCommand<O extends object>(command: Command, deps: An
           schema: DIFF_SCHEMA,
           model: diff.modelInfo(),
           runtime: diff.runtimeInfo(),
-          settings: { align: outcome.alignment.mode, windowTokens: diff.windowLength(opts), computedIn: outcome.mode === 'paired' ? 'graph' : 'separate-runs' },
+          settings: {
+            align: outcome.alignment.mode,
+            windowTokens: diff.windowLength(opts),
+            ...(outcome.windows > 1 ? { windows: outcome.windows } : {}),
+            computedIn: outcome.mode === 'separate' ? 'separate-runs' : outcome.reducedIn === 'graph' ? 'graph' : 'gathered-states',
+          },
           provenance: { createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...deps.commandArgs] },
           note: SINGLE_PAIR_NOTE,
           a: outcome.a,

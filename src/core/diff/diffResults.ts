@@ -32,11 +32,15 @@ export interface DiffPoint {
 export interface DiffSettings {
   align: AlignMode;
   windowTokens: number;
+  /** Passes per text, when more than one (windows continued through the KV cache). */
+  windows?: number;
   /**
    * graph: both texts in one batch, reduced in the graph; separate-runs: each text alone (its
-   * numbers would depend on its batch companion: dynamically quantized activations), reduced in float64.
+   * numbers would depend on its batch companion: dynamically quantized activations), reduced in
+   * float64; gathered-states: both texts as the rows of each window, each row's aligned states
+   * reduced in float64 (LCS pairs that fall in different windows of the two texts).
    */
-  computedIn: 'graph' | 'separate-runs';
+  computedIn: 'graph' | 'separate-runs' | 'gathered-states';
 }
 
 export interface DiffResults {

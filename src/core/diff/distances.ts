@@ -2,7 +2,7 @@
 import type { DiffReductions, DiffStates } from './diffReadout';
 import type { DiffPoint } from './diffResults';
 
-interface PairNumbers {
+export interface PairNumbers {
   l2: number;
   normA: number;
   normB: number;
@@ -29,26 +29,28 @@ export function distancesFromReductions(r: DiffReductions, layers: number[]): Di
   );
 }
 
+/** One pair's numbers in float64 from its two states: `x` at `i * H` and `y` at `j * H`. */
+export function pairNumbers(x: Float32Array, i: number, y: Float32Array, j: number, H: number): PairNumbers {
+  let d2 = 0;
+  let na = 0;
+  let nb = 0;
+  let dot = 0;
+  for (let h = 0; h < H; h++) {
+    const u = x[i * H + h];
+    const v = y[j * H + h];
+    d2 += (u - v) * (u - v);
+    na += u * u;
+    nb += v * v;
+    dot += u * v;
+  }
+  return { l2: Math.sqrt(d2), normA: Math.sqrt(na), normB: Math.sqrt(nb), dot };
+}
+
+/** Per point, every pair's numbers (in the pairs' order). */
+export function distancesFromPairNumbers(perPoint: PairNumbers[][], layers: number[]): DiffPoint[] {
+  return layers.map((layer, k) => point(layer, perPoint[k]));
+}
+
 export function distancesFromStates(a: DiffStates, b: DiffStates, layers: number[]): DiffPoint[] {
-  const H = a.hidden;
-  return layers.map((layer, k) =>
-    point(
-      layer,
-      Array.from({ length: a.pairs }, (_, i) => {
-        let d2 = 0;
-        let na = 0;
-        let nb = 0;
-        let dot = 0;
-        for (let h = 0; h < H; h++) {
-          const x = a.states[k][i * H + h];
-          const y = b.states[k][i * H + h];
-          d2 += (x - y) * (x - y);
-          na += x * x;
-          nb += y * y;
-          dot += x * y;
-        }
-        return { l2: Math.sqrt(d2), normA: Math.sqrt(na), normB: Math.sqrt(nb), dot };
-      }),
-    ),
-  );
+  return layers.map((layer, k) => point(layer, Array.from({ length: a.pairs }, (_, i) => pairNumbers(a.states[k], i, b.states[k], i, a.hidden))));
 }

@@ -8,6 +8,11 @@
  * Where a text's numbers depend on what shares its batch (dynamically quantized activations, one
  * scale per tensor), the texts run alone instead, and the graph gathers each run's aligned states
  * ([pairs, hidden] per point) for a float64 reduction outside ('separate').
+ *
+ * Texts longer than one window run as windows continued through the KV cache. Where the pairs of
+ * a window are not at the same positions of both texts (LCS alignment), a pair's two states lie
+ * in different runs, so paired graphs also gather each row's aligned states on their own (the
+ * row-state index inputs; empty when unused) for a float64 reduction outside.
  */
 import type { OnnxModelFile } from '../onnx/modelFile';
 import { AdditionBuilder, INT64 } from './additionBuilder';
@@ -21,6 +26,8 @@ const P = `${ANALYSIS_PREFIX}diff/`;
 export const DIFF_IO = {
   indexA: `${P}index_a`,
   indexB: `${P}index_b`,
+  rowIndexA: `${P}row_index_a`,
+  rowIndexB: `${P}row_index_b`,
   l2: `${P}l2`,
   normA: `${P}norm_a`,
   normB: `${P}norm_b`,
@@ -30,6 +37,11 @@ export const DIFF_IO = {
 /** 'separate' mode: the aligned states of point `k` of the batch's only row, [pairs, hidden]. */
 export function diffStateOutput(k: number): string {
   return `${P}state_${k}`;
+}
+
+/** Paired graphs: the states of row 0 ('a', at rowIndexA) or row 1 ('b', at rowIndexB) at point `k`, [positions, hidden]. */
+export function diffRowStateOutput(side: 'a' | 'b', k: number): string {
+  return `${P}row_state_${side}_${k}`;
 }
 
 export type DiffMode = 'paired' | 'separate';
@@ -56,6 +68,8 @@ export function buildDiffGraph(model: OnnxModelFile, spine: Spine, mode: DiffMod
   }
   const indexB = b.input(DIFF_IO.indexB, INT64, ['pairs']);
   const row1 = b.constant('row1', [], [1]);
+  const rowIndexA = b.input(DIFF_IO.rowIndexA, INT64, ['row_positions_a']);
+  const rowIndexB = b.input(DIFF_IO.rowIndexB, INT64, ['row_positions_b']);
   const per = { l2: [] as string[], normA: [] as string[], normB: [] as string[], dot: [] as string[] };
   points.forEach((point, k) => {
     const label = `p${k}`;
@@ -67,6 +81,8 @@ export function buildDiffGraph(model: OnnxModelFile, spine: Spine, mode: DiffMod
     per.normA.push(b.reduceLast('ReduceL2', a, `${label}/norm_a`));
     per.normB.push(b.reduceLast('ReduceL2', c, `${label}/norm_b`));
     per.dot.push(b.reduceLast('ReduceSum', b.node('Mul', [a, c], `${label}/prod`), `${label}/dot`));
+    b.output(diffRowStateOutput('a', k), gathered(row0, rowIndexA, 'row_a'));
+    b.output(diffRowStateOutput('b', k), gathered(row1, rowIndexB, 'row_b'));
   });
   for (const key of Object.keys(per) as (keyof typeof per)[]) b.concatOutput(per[key], DIFF_IO[key]);
   // The residual sums the spine adds (fused norms that do not emit them) are points too.

@@ -48,8 +48,21 @@ export interface Spine {
   norm: 'pre' | 'post';
   /** Nodes to add so every residual point exists as a tensor (fused norms that do not emit it). */
   addedNodes: onnx.INodeProto[];
+  /**
+   * Residual points computed inside a fused Skip*LayerNormalization (its output 3, or the sum
+   * added for it), keyed by the point's tensor: what an analysis that replaces the point must
+   * take apart (the node normalises its own sum, not the tensor).
+   */
+  fusedJoins: ReadonlyMap<string, FusedJoin>;
   /** Human-readable notes on what had to be added. */
   notes: string[];
+}
+
+export interface FusedJoin {
+  /** Index of the Skip*LayerNormalization node in the graph's node list. */
+  node: number;
+  /** The operand added to the stream (attn_out, mlp_out), when the other operand is the stream itself. */
+  branch?: string;
 }
 
 export class SpineNotFoundError extends Error {}
@@ -78,6 +91,7 @@ export function findSpine(g: GraphIndex, hints: { postNorm?: boolean } = {}): Sp
     layers,
     norm: finder.postNorm ? 'post' : 'pre',
     addedNodes: finder.addedNodes,
+    fusedJoins: finder.fusedJoins,
     notes: finder.notes,
   };
 }
@@ -102,6 +116,7 @@ interface Candidate {
 
 class SpineWalker {
   readonly addedNodes: onnx.INodeProto[] = [];
+  readonly fusedJoins = new Map<string, FusedJoin>();
   readonly notes: string[] = [];
   postNorm = false;
   private postNormSignature: string | undefined;
@@ -197,6 +212,7 @@ class SpineWalker {
         streamOut = sumTensor;
       }
     }
+    if (isSkip && !this.postNorm) this.fusedJoins.set(streamOut, { node: c.node, ...(c.streamOperand === streamIn ? { branch: c.branch } : {}) });
     return {
       node: c.node,
       streamIn,

@@ -55,6 +55,8 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
       const graph = buildPatchGraph(model, spine, kinds);
       points = graph.points;
       for (const u of graph.unpatchable) notes.push(`${u.kind} not patched${u.layers ? ` at layer${u.layers.length > 1 ? 's' : ''} ${u.layers.join(', ')}` : ''}: ${u.reason}`);
+      const fused = points.filter((p) => p.fusedNorm !== undefined).map((p) => p.layer);
+      if (fused.length) notes.push(`resid_post at layer${fused.length > 1 ? 's' : ''} ${fused.join(', ')} is the sum inside a fused norm (Skip*LayerNormalization): the norm's output is recomputed from the patched sum by the plain norm with the same weights`);
       if (points.length === 0) throw new PatchUnsupportedError(`Nothing to patch on this model: ${notes.join('; ') || `no ${kinds.join(', ')} points were found`}.`);
       const edit = editForAnalysis(model, graph.addition, { prune: opts.prune });
       const oneAtATime = quantizesActivationsPerTensor(model);
@@ -96,34 +98,50 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
     const tokenizer = await this.getTokenizer();
     const clean = tokenizer.encode(request.clean.text);
     const corrupted = tokenizer.encode(request.corrupted.text);
-    const n = clean.ids.length;
-    if (n === 0) throw new PatchTextError('The clean text has no tokens.');
-    if (corrupted.ids.length !== n) throw new PatchTextError(`The clean and corrupted texts must have the same number of tokens (${n} and ${corrupted.ids.length}), so that each position of one has a counterpart in the other.`);
-    if (n > this.windowLength({ maxTokens: n })) throw new PatchTextError(`The texts have ${n} tokens, more than one pass of this model holds.`);
-    const cleanRun = await this.runClean(clean.ids);
-    const [corruptedLogits] = await this.runPatches(corrupted.ids, cleanRun.points, [undefined], 1);
     const named = request.target !== undefined || request.foil !== undefined;
     if (named && (request.target === undefined || request.foil === undefined)) throw new PatchTextError('Give both --target and --foil, or neither.');
-    const target = named ? singleToken(tokenizer, request.target!) : argmax(cleanRun.logits);
-    const foil = named ? singleToken(tokenizer, request.foil!) : argmax(corruptedLogits);
+    const pair = named ? { target: singleToken(tokenizer, request.target!), foil: singleToken(tokenizer, request.foil!) } : undefined;
+    const { metric, grids } = await this.patchIds(clean.ids, corrupted.ids, { batchSize: request.batchSize, ...(pair ? { named: pair } : {}) });
+    return {
+      clean: { label: request.clean.label, ids: clean.ids, tokens: clean.tokens },
+      corrupted: { label: request.corrupted.label, ids: corrupted.ids, tokens: corrupted.tokens },
+      metric,
+      grids,
+    };
+  }
+
+  /**
+   * The grids for two token sequences of equal length: every point at every position of the
+   * corrupted run patched with the clean run's value. `named`: the metric's token pair; default
+   * the clean and corrupted runs' top next tokens.
+   */
+  async patchIds(clean: number[], corrupted: number[], opts: { batchSize: number; named?: { target: number; foil: number } }): Promise<{ metric: PatchMetric; grids: PatchGrid[] }> {
+    const tokenizer = await this.getTokenizer();
+    const n = clean.length;
+    if (n === 0) throw new PatchTextError('The clean text has no tokens.');
+    if (corrupted.length !== n) throw new PatchTextError(`The clean and corrupted texts must have the same number of tokens (${n} and ${corrupted.length}), so that each position of one has a counterpart in the other.`);
+    if (n > this.windowLength({ maxTokens: n })) throw new PatchTextError(`The texts have ${n} tokens, more than one pass of this model holds.`);
+    const cleanRun = await this.runClean(clean);
+    const [corruptedLogits] = await this.runPatches(corrupted, cleanRun.points, [undefined], 1);
+    const named = opts.named;
+    const target = named ? named.target : argmax(cleanRun.logits);
+    const foil = named ? named.foil : argmax(corruptedLogits);
     const decodeOne = (id: number) => tokenizer.decode([id]);
     if (target === foil) throw new PatchTextError(`The metric compares two different next tokens, but both are '${decodeOne(target)}' (id ${target})${named ? '' : ': the clean and corrupted runs predict the same top token'}; name a pair with --target and --foil.`);
     const metric = (logits: Float32Array) => logits[target] - logits[foil];
     const mClean = metric(cleanRun.logits);
     const mCorrupted = metric(corruptedLogits);
     if (mClean === mCorrupted) throw new PatchTextError('The metric is the same on the clean and corrupted texts, so no effect can be normalised by their difference.');
-    const specs: PatchSpec[] = this.points.flatMap((_, point) => clean.ids.map((__, p) => ({ point, positions: [p] })));
-    const patched = await this.runPatches(corrupted.ids, cleanRun.points, specs, request.batchSize);
+    const specs: PatchSpec[] = this.points.flatMap((_, point) => clean.map((__, p) => ({ point, positions: [p] })));
+    const patched = await this.runPatches(corrupted, cleanRun.points, specs, opts.batchSize);
     const effect = (logits: Float32Array) => (metric(logits) - mCorrupted) / (mClean - mCorrupted);
     const grids: PatchGrid[] = [];
     this.points.forEach((point, i) => {
       let grid = grids.find((g) => g.point === point.kind);
       if (!grid) grids.push((grid = { point: point.kind, layers: [] }));
-      grid.layers.push({ layer: point.layer, effect: clean.ids.map((_, p) => effect(patched[i * n + p])) });
+      grid.layers.push({ layer: point.layer, effect: clean.map((_, p) => effect(patched[i * n + p])) });
     });
     return {
-      clean: { label: request.clean.label, ids: clean.ids, tokens: clean.tokens },
-      corrupted: { label: request.corrupted.label, ids: corrupted.ids, tokens: corrupted.tokens },
       metric: { kind: named ? 'target' : 'logit-diff', target, foil, targetToken: decodeOne(target), foilToken: decodeOne(foil), clean: mClean, corrupted: mCorrupted },
       grids,
     };

@@ -173,14 +173,18 @@ function emptyData(type: ort.Tensor.Type): ort.Tensor.DataType {
 
 /**
  * Inputs for a window that continues a text: its tokens at `position` onwards, the cache the
- * previous window returned (empty at the start), a mask over everything seen so far.
+ * previous window returned (empty at the start), a mask over everything seen so far. `rows`
+ * continue several texts at once (one per batch row, all of the window's length).
  */
-export function buildContinuationFeeds(plan: FeedPlan, step: { ids: number[]; position: number; past?: Record<string, ort.Tensor> }): Record<string, ort.Tensor> {
-  const T = step.ids.length;
-  const feeds = buildFeeds(plan, { ids: [step.ids], length: T, padId: 0 });
+export function buildContinuationFeeds(plan: FeedPlan, step: { ids: number[]; position: number; past?: Record<string, ort.Tensor>; rows?: number[][] }): Record<string, ort.Tensor> {
+  const rows = step.rows ?? [step.ids];
+  const T = rows[0].length;
+  if (rows.some((r) => r.length !== T)) throw new Error('Rows continued together must have equal lengths.');
+  const B = rows.length;
+  const feeds = buildFeeds(plan, { ids: rows, length: T, padId: 0 });
   for (const input of plan.inputs) {
-    if (input.role === 'attention_mask') feeds[input.name] = intTensor(input.type, 1, step.position + T, () => 1);
-    if (input.role === 'position_ids') feeds[input.name] = intTensor(input.type, 1, T, (_b, t) => step.position + t);
+    if (input.role === 'attention_mask') feeds[input.name] = intTensor(input.type, B, step.position + T, () => 1);
+    if (input.role === 'position_ids') feeds[input.name] = intTensor(input.type, B, T, (_b, t) => step.position + t);
     if (input.role === 'past' && step.past?.[input.name]) feeds[input.name] = step.past[input.name];
   }
   return feeds;

@@ -113,28 +113,50 @@ export class WindowRunner<V> {
    * `onWindow` hears each window as it finishes (progress inside a long text).
    */
   async runContinued(windows: number[][], signal?: AbortSignal, targets?: number[][], onWindow?: (values: V) => void): Promise<V[]> {
+    const out: V[] = [];
+    await this.runContinuedRows(
+      windows.map((w) => [w]),
+      signal,
+      targets?.map((t) => [t]),
+      (values) => {
+        out.push(values[0]);
+        onWindow?.(values[0]);
+      },
+    );
+    return out;
+  }
+
+  /**
+   * Several texts continued side by side, one per batch row: step s holds each row's next
+   * window, all of one length, and row r of every step continues row r of the step before (the
+   * cache's batch rows are the texts'). Values per step, per row; with `onStep` they are handed
+   * over as each step finishes and not kept (a long text's values need not all be held at once).
+   * Needs `carriesCache`.
+   */
+  async runContinuedRows(steps: number[][][], signal?: AbortSignal, targets?: number[][][], onStep?: (values: V[]) => void): Promise<V[][]> {
     const cache = this.cache;
     if (!cache) throw new Error('This model has no KV cache to carry between windows.');
     const fetches = [...this.readout.fetches, ...cache.values()];
-    const out: V[] = [];
+    const out: V[][] = [];
     let past: Record<string, ort.Tensor> | undefined;
     let position = 0;
-    const step = async (ids: number[], target: number[] | undefined): Promise<V> => {
+    const step = async (rows: number[][], target: number[][] | undefined): Promise<V[]> => {
       if (signal?.aborted) throw new ProfileCancelledError();
-      const feeds = buildContinuationFeeds(this.plan, { ids, position, past });
-      Object.assign(feeds, this.readout.extraFeeds?.(target && [target], ids.length, 1));
+      const T = rows[0].length;
+      const feeds = buildContinuationFeeds(this.plan, { ids: rows[0], rows, position, past });
+      Object.assign(feeds, this.readout.extraFeeds?.(target, T, rows.length));
       const result = await this.session.run(feeds, fetches);
       past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
-      position += ids.length;
-      return this.readout.extract(result, ids.length, 0, ids.length);
+      position += T;
+      return rows.map((_, b) => this.readout.extract(result, T, b, T));
     };
-    for (const [w, window] of windows.entries()) {
-      const target = targets?.[w];
+    for (const [s, rows] of steps.entries()) {
+      const target = targets?.[s];
       const tokenByToken = () => this.decodesTokenByToken || (position > 0 && this.continuesTokenByToken);
-      let value: V | undefined;
+      let values: V[] | undefined;
       if (!tokenByToken()) {
         try {
-          value = await step(window, target);
+          values = await step(rows, target);
         } catch (err) {
           // Some builds take several tokens only for the prompt and one at a time after it (the
           // old onnxruntime-genai attention-mask subgraph): continue those token by token.
@@ -142,13 +164,13 @@ export class WindowRunner<V> {
           this.continuesTokenByToken = true;
         }
       }
-      if (value === undefined) {
-        const parts: V[] = [];
-        for (let t = 0; t < window.length; t++) parts.push(await step(window.slice(t, t + 1), target?.slice(t, t + 1)));
-        value = parts.length === 1 ? parts[0] : this.readout.concat(parts);
+      if (values === undefined) {
+        const parts: V[][] = [];
+        for (let t = 0; t < rows[0].length; t++) parts.push(await step(rows.map((r) => r.slice(t, t + 1)), target?.map((r) => r.slice(t, t + 1))));
+        values = rows.map((_, b) => (parts.length === 1 ? parts[0][b] : this.readout.concat(parts.map((p) => p[b]))));
       }
-      out.push(value);
-      onWindow?.(value);
+      if (onStep) onStep(values);
+      else out.push(values);
     }
     return out;
   }
