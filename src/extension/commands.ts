@@ -15,6 +15,7 @@ import type { ResultsPanel } from './resultsPanel';
 import { selectionLabel } from './selectionLabel';
 import { compareSelections, compareTexts, compareWithClipboard, compareWithHead } from './compareCommands';
 import { SelectionPair } from './selectionPair';
+import { lensFolders, patchSelections, patchTexts } from './analysisCommands';
 import { lensTokenPredictions } from '../shared/lensSelection';
 import { describeSpec, modelKey, type Settings } from './settings';
 import type { DatasetRefresh } from './datasetRefresh';
@@ -23,6 +24,8 @@ import type { ResultsStore } from './resultsStore';
 export const COMMAND_IDS: Record<HostCommand, string> = {
   profileSelection: 'layerProfiler.profileSelection',
   lensSelection: 'layerProfiler.lensSelection',
+  lensFolder: 'layerProfiler.lensFolder',
+  patchSelections: 'layerProfiler.patchSelections',
   compareSelections: 'layerProfiler.compareSelections',
   compareWithHead: 'layerProfiler.compareWithHead',
   compareWithClipboard: 'layerProfiler.compareWithClipboard',
@@ -78,7 +81,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     return command;
   };
   const compare = { service: ctx.service, panel: ctx.panel, pair: new SelectionPair() };
+  const analysis = { service: ctx.service, panel: ctx.panel, pair: new SelectionPair() };
   return [
+    vscode.commands.registerCommand(COMMAND_IDS.lensFolder, run((uri, uris, options) => lensFolders(analysis, uri, uris, options as { name?: string } | undefined))),
+    vscode.commands.registerCommand(COMMAND_IDS.patchSelections, run(() => patchSelections(analysis))),
+    vscode.commands.registerCommand('layerProfiler.patchTexts', run((clean, corrupted, options) => patchTexts(analysis, clean, corrupted, options))),
     vscode.commands.registerCommand(COMMAND_IDS.compareSelections, run(() => compareSelections(compare))),
     vscode.commands.registerCommand(COMMAND_IDS.compareWithHead, run((uri) => compareWithHead(compare, uri))),
     vscode.commands.registerCommand(COMMAND_IDS.compareWithClipboard, run(() => compareWithClipboard(compare))),

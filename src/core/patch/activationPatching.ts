@@ -9,6 +9,7 @@ import { editForAnalysis } from '../graph/instrument';
 import { buildPatchGraph, PATCH_POINT_KINDS, PatchUnsupportedError, type PatchPoint, type PatchPointKind } from '../graph/patchGraph';
 import type { TextTokenizer } from '../model/tokenizer';
 import type { OpenOptions } from '../modelLoading';
+import { ProfileCancelledError } from '../runtime/cancel';
 import { quantizesActivationsPerTensor } from '../runtime/probedSession';
 import { WindowRunner, type SessionSettings } from '../runtime/windowRunner';
 import { CleanReadout, encodePatch, PatchReadout, type PatchSpec, type PointValues } from './patchReadout';
@@ -23,6 +24,10 @@ export interface PatchRequest {
   target?: string;
   foil?: string;
   batchSize: number;
+  /** Checked between batches: an aborted run stops with ProfileCancelledError. */
+  signal?: AbortSignal;
+  /** Patched runs done of the total, after each batch. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface PatchOutcome {
@@ -81,13 +86,15 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
    * `ids` run once per spec (undefined: unpatched), `batchSize` rows per pass, with the clean
    * values `clean` patched in: the last position's logits of each.
    */
-  async runPatches(ids: number[], clean: PointValues, specs: (PatchSpec | undefined)[], batchSize: number): Promise<Float32Array[]> {
+  async runPatches(ids: number[], clean: PointValues, specs: (PatchSpec | undefined)[], batchSize: number, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
     this.readout.clean = clean;
     const padId = (await this.getTokenizer()).padId;
     const out: Float32Array[] = [];
     for (let i = 0; i < specs.length; i += batchSize) {
+      if (signal?.aborted) throw new ProfileCancelledError();
       const chunk = specs.slice(i, i + batchSize);
       out.push(...(await this.session.run(chunk.map(() => ids), padId, chunk.map(encodePatch))));
+      onProgress?.(out.length, specs.length);
     }
     return out;
   }
@@ -113,7 +120,7 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
     const mCorrupted = metric(corruptedLogits);
     if (mClean === mCorrupted) throw new PatchTextError('The metric is the same on the clean and corrupted texts, so no effect can be normalised by their difference.');
     const specs: PatchSpec[] = this.points.flatMap((_, point) => clean.ids.map((__, p) => ({ point, positions: [p] })));
-    const patched = await this.runPatches(corrupted.ids, cleanRun.points, specs, request.batchSize);
+    const patched = await this.runPatches(corrupted.ids, cleanRun.points, specs, request.batchSize, request.signal, request.onProgress);
     const effect = (logits: Float32Array) => (metric(logits) - mCorrupted) / (mClean - mCorrupted);
     const grids: PatchGrid[] = [];
     this.points.forEach((point, i) => {
