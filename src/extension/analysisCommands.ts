@@ -81,7 +81,37 @@ export async function patchTexts(ctx: AnalysisContext, clean: unknown, corrupted
   await patch(ctx, clean, corrupted, tokens);
 }
 
+/** The compared texts of the panel (A clean, B corrupted), from its button; undefined after a reload. */
+export async function patchCompared(ctx: AnalysisContext, last: { a: NamedText; b: NamedText } | undefined): Promise<void> {
+  if (!last) {
+    void vscode.window.showInformationMessage('Layer Profiler: compare the two texts again (Compare Two Selections), then patch them from the panel; or run Activation Patching (Clean vs Corrupted).');
+    return;
+  }
+  await patch(ctx, last.a, last.b);
+}
+
+const SAME_TOP = /predict the same top token/;
+
 async function patch(ctx: AnalysisContext, clean: NamedText, corrupted: NamedText, tokens?: { target: string; foil: string }): Promise<void> {
   ctx.panel.show(true);
-  await ctx.service.patchTexts(clean, corrupted, tokens);
+  try {
+    await ctx.service.patchTexts(clean, corrupted, tokens);
+  } catch (err) {
+    // The default metric needs two different top tokens; when both runs agree, ask for the pair.
+    if (tokens || !SAME_TOP.test((err as Error).message)) throw err;
+    const named = await askTokens((err as Error).message);
+    if (named) await ctx.service.patchTexts(clean, corrupted, named);
+  }
+}
+
+async function askTokens(why: string): Promise<{ target: string; foil: string } | undefined> {
+  const same = /both are '([^']*)'/.exec(why)?.[1];
+  const target = await vscode.window.showInputBox({
+    title: 'Activation patching: the metric’s target token',
+    prompt: `The clean and corrupted runs both predict ${same !== undefined ? `“${same}”` : 'the same token'} next. Name the token the clean text should lead to (one token; include a leading space where the token has one).`,
+    validateInput: (v) => (v.length ? undefined : 'Give a token'),
+  });
+  if (target === undefined) return undefined;
+  const foil = await vscode.window.showInputBox({ title: 'Activation patching: the foil token', prompt: 'The token the corrupted text should lead to instead (the metric is logit(target) − logit(foil)).', validateInput: (v) => (v.length ? (v === target ? 'Name a different token' : undefined) : 'Give a token') });
+  return foil === undefined ? undefined : { target, foil };
 }

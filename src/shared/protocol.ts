@@ -106,7 +106,7 @@ export interface ViewState {
   progress?: RunProgress;
 }
 
-export const HOST_COMMANDS = ['profileSelection', 'lensSelection', 'lensFolder', 'patchSelections', 'compareSelections', 'compareWithHead', 'compareWithClipboard', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'] as const;
+export const HOST_COMMANDS = ['profileSelection', 'lensSelection', 'lensFolder', 'patchSelections', 'patchCompared', 'compareSelections', 'compareWithHead', 'compareWithClipboard', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'] as const;
 
 export type HostCommand = (typeof HOST_COMMANDS)[number];
 
