@@ -40,14 +40,10 @@ async function points(frame: Frame, chart: string): Promise<Record<string, numbe
   return JSON.parse((await frame.locator(`#${chart}`).getAttribute('data-points')) ?? '{}') as Record<string, number>;
 }
 
+/** Opens a workspace file from the explorer (focus may be in the panel's webview, where Ctrl+P does not reach the workbench). */
 async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const box = page.locator('.quick-input-widget .quick-input-box input');
-  await box.waitFor({ state: 'visible', timeout: 10_000 });
-  await box.fill(name);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
-  await page.locator(`.tabs-container .tab[aria-label*="${name}"]`).first().waitFor({ timeout: 15_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().dblclick();
+  await page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 15_000 });
 }
 
 /** Selects line `line` (1-based) of the active editor with the keyboard. */
@@ -87,14 +83,17 @@ export async function runViewsUi(o: ViewsUiOptions): Promise<void> {
     assert.deepEqual(await points(frame, 'chart-lens-difference'), { 'cpp − python': o.numLayers + 1 }, 'the comparison has a bar per point');
     assert.match((await frame.locator('#chart-lens-difference').getAttribute('aria-label')) ?? '', /95% confidence intervals.*(Significant after correction|No layer is significant)/);
     assert.match(await frame.locator('[data-testid=lens-findings]').innerText(), /How early each dataset/);
+    // The theme code-server starts with; the views are shot in it, and again after toggling to the other.
+    const first = (await frame.locator('body.vscode-dark').count()) > 0 ? 'dark' : 'light';
+    const second = first === 'dark' ? 'light' : 'dark';
     await frame.locator('#section-lens-top1').scrollIntoViewIfNeeded();
-    await screenshot(page, 'views-1-lens-charts-dark');
+    await screenshot(page, `views-1-lens-charts-${first}`);
     await frame.locator('#section-lens-difference').scrollIntoViewIfNeeded();
-    await screenshot(page, 'views-2-lens-comparison-dark');
+    await screenshot(page, `views-2-lens-comparison-${first}`);
     // The metric picker asks the host for another comparison, which arrives in a new snapshot.
     await frame.locator('#lens-compare-metric').click();
     await frame.locator('#lens-compare-metric [role="option"]', { hasText: 'entropy' }).first().click();
-    await until('the entropy comparison', async () => (/difference of entropy/.test((await frame.locator('#chart-lens-difference').getAttribute('aria-label')) ?? '') ? true : undefined), 30_000);
+    await until('the entropy comparison', async () => (/difference of entropy/i.test((await frame.locator('#chart-lens-difference').getAttribute('aria-label')) ?? '') ? true : undefined), 30_000);
 
     // 2. Activation Patching from the palette: line 1 is the clean text, line 2 the corrupted one.
     await openFile(page, 'ops.cpp');
@@ -120,19 +119,21 @@ export async function runViewsUi(o: ViewsUiOptions): Promise<void> {
     const tip = patchFrame.locator('[data-testid=patch-resid_post-tip]');
     await tip.waitFor({ state: 'visible', timeout: 10_000 });
     assert.match(await tip.innerText(), new RegExp(`resid_post · layer ${o.numLayers - 1} · position ${cols - 1} .* effect (1|0\\.99999\\d*|1\\.0000\\d*) · metric`), 'the hover shows the exact effect');
-    await screenshot(page, 'views-3-patching-dark');
+    await screenshot(page, `views-3-patching-${first}`);
     await page.mouse.move(5, 500);
 
-    // 3. The same views in the light theme.
+    // 3. The same views in the other theme.
     await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
-    await until('the light theme in the webview', async () => ((await patchFrame.locator('body.vscode-light').count()) > 0 ? true : undefined), 30_000);
+    await until(`the ${second} theme in the webview`, async () => ((await patchFrame.locator(`body.vscode-${second}`).count()) > 0 ? true : undefined), 30_000);
     await sleep(500);
     await patchFrame.locator('#section-patch').scrollIntoViewIfNeeded();
-    await screenshot(page, 'views-4-patching-light');
-    await frame.locator('#section-lens-difference').scrollIntoViewIfNeeded();
-    await screenshot(page, 'views-5-lens-comparison-light');
-    await frame.locator('#section-lens-top1').scrollIntoViewIfNeeded();
-    await screenshot(page, 'views-6-lens-charts-light');
+    await screenshot(page, `views-4-patching-${second}`);
+    // The panel's frame may have been replaced since the lens charts were read: use the current one.
+    const now = await findWebviewFrame(page, '#chart-lens-top1');
+    await now.locator('#section-lens-difference').scrollIntoViewIfNeeded();
+    await screenshot(page, `views-5-lens-comparison-${second}`);
+    await now.locator('#section-lens-top1').scrollIntoViewIfNeeded();
+    await screenshot(page, `views-6-lens-charts-${second}`);
 
     const errors = (await readNotifications(page)).filter((n) => /Layer Profiler:.*(error|stopped|cannot|failed|must)/i.test(n));
     assert.deepEqual(errors, [], 'no error notifications');

@@ -194,7 +194,9 @@ function paintLegend(ctx: CanvasRenderingContext2D, grid: PatchGridView, theme: 
   ctx.textBaseline = 'top';
   ctx.textAlign = 'center';
   const at = (v: number) => x + ((v / grid.range + 1) / 2) * (w - 1);
-  for (const v of [...new Set([-grid.range, -1, 0, 1, grid.range])]) {
+  // The ends are labelled only when they stand clear of ±1; otherwise the scale's reach is said in words.
+  const ends = grid.range >= 1.3 ? [-grid.range, grid.range] : [];
+  for (const v of [...ends, -1, 0, 1]) {
     const px = at(v);
     ctx.strokeStyle = theme.foreground;
     ctx.fillStyle = v === 1 ? theme.foreground : theme.muted;
@@ -208,5 +210,6 @@ function paintLegend(ctx: CanvasRenderingContext2D, grid: PatchGridView, theme: 
   ctx.textBaseline = 'middle';
   ctx.fillStyle = theme.muted;
   ctx.font = `11px ${theme.fontFamily}`;
-  ctx.fillText('normalised effect: 0 = corrupted run, 1 = clean run', x + w + 10, y + 7);
+  const reach = grid.range > 1 && grid.range < 1.3 ? ` (scale ±${Number(grid.range.toPrecision(3))})` : '';
+  ctx.fillText(`normalised effect: 0 = corrupted run, 1 = clean run${reach}`, x + w + 10, y + 7);
 }

@@ -105,12 +105,12 @@ describe('Layer Profiler in VS Code: lens datasets and activation patching', fun
     for (let p = 0; p < n - 1; p++) assert.ok(Math.abs(last[p]) < 1e-6, `the last layer at position ${p} changes nothing`);
     assert.deepEqual(api.service.viewState().patch, patch);
     assert.ok(panelOpen());
-    // Named tokens: the metric is logit(target) − logit(foil).
-    await vscode.commands.executeCommand('layerProfiler.patchTexts', { label: 'clean', text: 'x = a * b' }, { label: 'corrupted', text: 'x = a + b' }, { target: ' a', foil: ' b' });
+    // Named tokens (each one token for this tokenizer): the metric is logit(target) − logit(foil).
+    await vscode.commands.executeCommand('layerProfiler.patchTexts', { label: 'clean', text: 'x = a * b' }, { label: 'corrupted', text: 'x = a + b' }, { target: ' a', foil: ' =' });
     const named = entry()!.patch!;
     assert.equal(named.metric.kind, 'target');
     assert.equal(named.metric.targetToken, ' a');
-    assert.equal(named.metric.foilToken, ' b');
+    assert.equal(named.metric.foilToken, ' =');
   });
 
   it('patches the last compared texts from the panel when they have as many tokens', async () => {
