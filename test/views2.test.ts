@@ -82,6 +82,8 @@ describe('lens datasets: Welch on per-text lens values', () => {
     assert.match(text, /- layer 1: 50% vs 10% \(q = 2\.0e-8\)/);
     assert.match(text, /cpp \(10 texts\): agrees with the output's top-1 on half the positions from layer 1/);
     assert.match(text, /python \(12 texts\): agrees with the output's top-1 on half the positions from layer 2/);
+    const emb = lensFindings([], { a: 'cpp', b: 'python', metric: 'top1', correction: 'bh', alpha: 0.05, layers: [{ ...layers[0], layer: -1 }, { ...layers[0], layer: 0 }] });
+    assert.match(emb.sections[0].lines[0], /^\*\*The embedding output and layer 0 know the next token better on cpp/);
     // Lower is better for NLL: the side with the lower mean is named.
     const nll = lensFindings([], { a: 'cpp', b: 'python', metric: 'nll', correction: 'bh', alpha: 0.05, layers: [{ ...layers[0], higher: 'b' }] });
     assert.match(nll.sections[0].lines[0], /better on cpp than on python/);

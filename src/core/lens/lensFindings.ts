@@ -68,7 +68,7 @@ function comparisonSection(c: LensFindingsComparison): FindingsSection {
     // Better on `side`: higher where higher is better, lower where lower is.
     const better = c.layers.filter((l) => l.significant && l.higher !== null && (words.better === 'higher' ? l.higher === side : l.higher !== side));
     if (better.length === 0) continue;
-    lines.push(`**${capital(layerList(better.map((l) => l.layer), false))} know${better.length === 1 ? 's' : ''} the next token better on ${name} than on ${other}** (${words.label} ${words.better}):`);
+    lines.push(`**${capital(pointList(better.map((l) => l.layer)))} know${better.length === 1 ? 's' : ''} the next token better on ${name} than on ${other}** (${words.label} ${words.better}):`);
     for (const l of better) {
       const [x, y] = side === 'a' ? [l.a.mean, l.b.mean] : [l.b.mean, l.a.mean];
       const show = words.unit === 'nats' ? (v: number) => `${num(v)} nats` : pct;
@@ -79,6 +79,13 @@ function comparisonSection(c: LensFindingsComparison): FindingsSection {
   if (tested.length === 0) lines.push(`No layer can be tested: ${c.a} or ${c.b} has fewer than 2 texts.`);
   else if (!c.layers.some((l) => l.significant)) lines.push(`No layer differs between ${c.a} and ${c.b} on ${words.label} at this sample size (n = ${c.layers[0].a.n} and ${c.layers[0].b.n}).`);
   return { heading: `${c.a} vs ${c.b}: ${words.label}`, lines };
+}
+
+/** "layers 3–5", "the embedding output and layer 0": point -1 is named, not numbered. */
+function pointList(layers: readonly number[]): string {
+  const blocks = layers.filter((l) => l >= 0);
+  const parts = [...(layers.some((l) => l < 0) ? ['the embedding output'] : []), ...(blocks.length ? [layerList(blocks, false)] : [])];
+  return parts.join(' and ');
 }
 
 function capital(s: string): string {
