@@ -60,3 +60,12 @@ export function luminance({ r, g, b }: Rgba): number {
   };
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
+
+/**
+ * A colour on a diverging scale: `neutral` at t = 0, `negative` at t = −1, `positive` at t = +1
+ * (t clamped to −1…1), blended linearly on each side.
+ */
+export function divergingColor(negative: Rgba, neutral: Rgba, positive: Rgba, t: number): Rgba {
+  const k = Math.max(-1, Math.min(1, t));
+  return k < 0 ? mix(neutral, negative, -k) : mix(neutral, positive, k);
+}

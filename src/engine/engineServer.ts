@@ -16,6 +16,8 @@ import type { EngineLoadOptions, EngineRequest, EngineToHost, HostToEngine, Open
 import type { ModelSpec } from '../core/api';
 import { lensSelectionOf, type LensSelection } from '../shared/lensSelection';
 import { TextDiff } from '../core/diff/textDiff';
+import { ActivationPatching } from '../core/patch/activationPatching';
+import type { PatchSelection } from '../shared/patchSelection';
 import { textDiffSelectionOf, type TextDiffSelection } from '../shared/textDiffSelection';
 
 export class EngineServer {
@@ -25,6 +27,7 @@ export class EngineServer {
   private opened: { spec: ModelSpec; options: EngineLoadOptions } | undefined;
   private lens: { k: number; lens: LogitLens } | undefined;
   private diff: TextDiff | undefined;
+  private patching: ActivationPatching | undefined;
   private readonly running = new Map<number, AbortController>();
 
   constructor(private readonly send: (m: EngineToHost) => void) {}
@@ -98,6 +101,20 @@ export class EngineServer {
         const { label, text, options, k } = req.params as EngineRequest<'lensText'>['params'];
         return this.lensText(label, text, options, k ?? DEFAULT_LENS_K, signal);
       }
+      case 'lensDataset': {
+        const { input, options, k } = req.params as EngineRequest<'lensDataset'>['params'];
+        const lens = await this.openLens(k ?? DEFAULT_LENS_K, signal);
+        const run = lens.lensDataset(input, options, signal);
+        for (;;) {
+          const step = await run.next();
+          if (step.done) return step.value;
+          this.send({ kind: 'progress', id: req.id, progress: step.value });
+        }
+      }
+      case 'patchTexts': {
+        const { clean, corrupted, target, foil, batchSize } = req.params as EngineRequest<'patchTexts'>['params'];
+        return this.patchTexts(clean, corrupted, target, foil, batchSize, signal, req.id);
+      }
       case 'diffTexts': {
         const { a, b, options } = req.params as EngineRequest<'diffTexts'>['params'];
         return this.diffTexts(a, b, options, signal);
@@ -105,7 +122,8 @@ export class EngineServer {
     }
   }
 
-  private async lensText(label: string, text: string, options: EngineRequest<'lensText'>['params']['options'], k: number, signal: AbortSignal): Promise<LensSelection> {
+  /** The lens of the open model with `k` predictions kept, opened on first use. */
+  private async openLens(k: number, signal: AbortSignal): Promise<LogitLens> {
     this.requireProfiler();
     const opened = this.opened!;
     if (this.lens?.k !== k) {
@@ -113,7 +131,29 @@ export class EngineServer {
       this.lens = undefined;
       this.lens = { k, lens: await LogitLens.open(opened.spec, { ...opened.options, k, signal }) };
     }
-    const lens = this.lens.lens;
+    return this.lens.lens;
+  }
+
+  private async patchTexts(clean: { label: string; text: string }, corrupted: { label: string; text: string }, target: string | undefined, foil: string | undefined, batchSize: number, signal: AbortSignal, id: number): Promise<PatchSelection> {
+    this.requireProfiler();
+    const opened = this.opened!;
+    this.patching ??= await ActivationPatching.open(opened.spec, { ...opened.options, signal });
+    const started = Date.now();
+    const outcome = await this.patching.patch({
+      clean,
+      corrupted,
+      target,
+      foil,
+      batchSize,
+      signal,
+      // Patches count as the run's "texts", so the host's progress line reads "k/n".
+      onProgress: (done, total) => this.send({ kind: 'progress', id, progress: { dataset: 'patching', textsDone: done, textsTotal: total, tokensDone: 0, elapsedMs: Date.now() - started } }),
+    });
+    return { ...outcome, notes: this.patching.notes };
+  }
+
+  private async lensText(label: string, text: string, options: EngineRequest<'lensText'>['params']['options'], k: number, signal: AbortSignal): Promise<LensSelection> {
+    const lens = await this.openLens(k, signal);
     const read = await lens.lensText(label, text, options, signal);
     const selection = lensSelectionOf(read, k);
     const tokenizer = await lens.getTokenizer();
@@ -142,6 +182,8 @@ export class EngineServer {
     this.lens = undefined;
     await this.diff?.dispose();
     this.diff = undefined;
+    await this.patching?.dispose();
+    this.patching = undefined;
     await this.profiler?.dispose();
     this.profiler = undefined;
     this.opened = undefined;

@@ -13,8 +13,9 @@ import type { NotificationAction, Notifier } from './notifier';
 import type { ProfileService } from './profileService';
 import type { ResultsPanel } from './resultsPanel';
 import { selectionLabel } from './selectionLabel';
-import { compareSelections, compareTexts, compareWithClipboard, compareWithHead } from './compareCommands';
+import { compareSelections, compareTexts, compareWithClipboard, compareWithHead, type CompareContext } from './compareCommands';
 import { SelectionPair } from './selectionPair';
+import { lensFolders, patchCompared, patchSelections, patchTexts } from './analysisCommands';
 import { lensTokenPredictions } from '../shared/lensSelection';
 import { describeSpec, modelKey, type Settings } from './settings';
 import type { DatasetRefresh } from './datasetRefresh';
@@ -23,6 +24,9 @@ import type { ResultsStore } from './resultsStore';
 export const COMMAND_IDS: Record<HostCommand, string> = {
   profileSelection: 'layerProfiler.profileSelection',
   lensSelection: 'layerProfiler.lensSelection',
+  lensFolder: 'layerProfiler.lensFolder',
+  patchSelections: 'layerProfiler.patchSelections',
+  patchCompared: 'layerProfiler.patchCompared',
   compareSelections: 'layerProfiler.compareSelections',
   compareWithHead: 'layerProfiler.compareWithHead',
   compareWithClipboard: 'layerProfiler.compareWithClipboard',
@@ -77,8 +81,13 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     };
     return command;
   };
-  const compare = { service: ctx.service, panel: ctx.panel, pair: new SelectionPair() };
+  const compare: CompareContext = { service: ctx.service, panel: ctx.panel, pair: new SelectionPair() };
+  const analysis = { service: ctx.service, panel: ctx.panel, pair: new SelectionPair() };
   return [
+    vscode.commands.registerCommand(COMMAND_IDS.lensFolder, run((uri, uris, options) => lensFolders(analysis, uri, uris, options as { name?: string } | undefined))),
+    vscode.commands.registerCommand(COMMAND_IDS.patchSelections, run(() => patchSelections(analysis))),
+    vscode.commands.registerCommand(COMMAND_IDS.patchCompared, run(() => patchCompared(analysis, compare.last))),
+    vscode.commands.registerCommand('layerProfiler.patchTexts', run((clean, corrupted, options) => patchTexts(analysis, clean, corrupted, options))),
     vscode.commands.registerCommand(COMMAND_IDS.compareSelections, run(() => compareSelections(compare))),
     vscode.commands.registerCommand(COMMAND_IDS.compareWithHead, run((uri) => compareWithHead(compare, uri))),
     vscode.commands.registerCommand(COMMAND_IDS.compareWithClipboard, run(() => compareWithClipboard(compare))),

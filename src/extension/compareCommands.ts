@@ -14,6 +14,8 @@ export interface CompareContext {
   service: ProfileService;
   panel: ResultsPanel;
   pair: SelectionPair;
+  /** The last two texts compared, so the panel can patch them (A clean, B corrupted) without picking them again. */
+  last?: { a: NamedText; b: NamedText };
 }
 
 function fileName(document: vscode.TextDocument): string {
@@ -32,6 +34,7 @@ function editorTexts(editor: vscode.TextEditor): NamedText[] {
 async function compare(ctx: CompareContext, a: NamedText, b: NamedText): Promise<void> {
   ctx.panel.show(true);
   await ctx.service.diffTexts(a, b);
+  ctx.last = { a, b };
 }
 
 /**

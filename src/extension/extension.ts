@@ -97,6 +97,9 @@ export function activate(context: vscode.ExtensionContext): LayerProfilerApi {
       case 'setComparison':
         await store.setComparison(key, m.request);
         break;
+      case 'setLensComparison':
+        await store.setLensComparison(key, m.request);
+        break;
       case 'keepSelection':
         if (!(await keepSelection(store, key))) return;
         break;

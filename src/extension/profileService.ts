@@ -8,7 +8,10 @@ import { describeDownload } from '../core/downloadProgress';
 import { RESULTS_SCHEMA, type DatasetResult, type ProfileResults, type ProfileSettings, type TextRecord } from '../core/results';
 import { datasetFromRecords } from '../core/stats/fromRecords';
 import type { OpenedModel } from '../shared/engineProtocol';
+import { lensDatasetEntryOf, type LensDatasetEntry, type LensDatasetsView } from '../shared/lensDatasets';
 import type { LensSelection } from '../shared/lensSelection';
+import type { PatchSelection } from '../shared/patchSelection';
+import { lensDatasetsView } from './lensDatasetState';
 import type { TextDiffSelection } from '../shared/textDiffSelection';
 import { PROTOCOL_VERSION, type ModelStatus, type RunProgress, type ViewState } from '../shared/protocol';
 import { CancelledError, type EngineClient } from './engineClient';
@@ -66,6 +69,8 @@ export class ProfileService {
   private current: AbortController | undefined;
   private live: LiveRun | undefined;
   private readonly comparisons = new ComparisonCache();
+  /** The lens datasets' view, rebuilt only when they or the comparison asked for change. */
+  private lensView: { datasets: LensDatasetEntry[] | undefined; key: string; view: LensDatasetsView } | undefined;
 
   constructor(
     private readonly engine: EngineClient,
@@ -114,10 +119,24 @@ export class ProfileService {
       model: this.progress && this.status.state !== 'loading' ? { ...this.status, activity: 'Profiling…' } : this.status,
       ...(results ? { results } : {}),
       hidden: entry?.hidden ?? [],
+      ...(entry?.lensDatasets?.length ? { lensDatasets: this.lensDatasetsOf(entry) } : {}),
+      ...(entry?.patch ? { patch: entry.patch } : {}),
       ...(entry ? { heatmap: entry.heatmap, lens: entry.lens, textDiff: entry.textDiff, comparison: entry.comparison, colors: entry.colors, selection: entry.selection, withOrigin: Object.keys(entry.origins ?? {}) } : {}),
       ...(results && entry ? this.comparisons.get(results, entry.hidden, entry.comparison) : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     };
+  }
+
+  private lensDatasetsOf(entry: NonNullable<ReturnType<ResultsStore['get']>>): LensDatasetsView {
+    const key = JSON.stringify([entry.lensComparison ?? null, entry.colors ?? null]);
+    const cached = this.lensView;
+    if (cached && cached.datasets === entry.lensDatasets && cached.key === key) return cached.view;
+    // A lens dataset named like a profiled one takes its colour; the others follow after the profile's colours.
+    const used = Object.values(entry.colors ?? {});
+    const next = used.length ? Math.max(...used) + 1 : 0;
+    const view = lensDatasetsView(entry.lensDatasets ?? [], (name, i) => entry.colors?.[name] ?? next + i, entry.lensComparison);
+    this.lensView = { datasets: entry.lensDatasets, key, view };
+    return view;
   }
 
   /**
@@ -298,6 +317,71 @@ export class ProfileService {
       await this.store.setLens(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), lens);
       this.ui.log(`Logit lens of ${label}: ${lens.totalTokens ?? lens.tokens.length} tokens, ${lens.layers.length} points in ${seconds(started)}${lens.totalTokens ? ` (the first ${lens.tokens.length} kept for the grid)` : ''}.`);
       return lens;
+    });
+  }
+
+  /** Reads a folder (or file) through the logit lens as the lens dataset `name`; the panel charts and compares lens datasets. */
+  async lensFolder(folder: string, name: string): Promise<LensDatasetEntry> {
+    const s = this.settings();
+    return this.exclusive(`Logit lens of ${name}`, async (signal) => {
+      const opened = await this.ensureModel(signal);
+      const started = Date.now();
+      const dataset = await this.ui.withProgress(`Layer Profiler: logit lens of ${name}`, true, (progress, cancel) => {
+        let lastFraction = 0;
+        return this.engine.call(
+          'lensDataset',
+          { input: { name, paths: [folder], include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }, options: { maxTokens: s.maxTokens, batchSize: s.batchSize } },
+          {
+            signal: anySignal(signal, cancel),
+            onProgress: (p) => {
+              const fraction = p.textsTotal ? p.textsDone / p.textsTotal : 0;
+              this.progress = { title: `Logit lens of ${name}`, textsDone: p.textsDone, textsTotal: p.textsTotal, tokensDone: p.tokensDone };
+              progress.report(`${p.textsDone}/${p.textsTotal} files, ${p.tokensDone} tokens`, Math.max(0, (fraction - lastFraction) * 100));
+              lastFraction = fraction;
+              this.changed();
+            },
+          },
+        );
+      });
+      if (dataset.texts === 0) {
+        this.ui.info(`No text files were read through the lens in '${name}'${dataset.skipped.length ? ` (${dataset.skipped.length} skipped: ${dataset.skipped[0].reason})` : ''}.`);
+        return lensDatasetEntryOf(dataset, folder);
+      }
+      const entry = lensDatasetEntryOf(dataset, folder);
+      const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
+      await this.store.putLensDataset(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), entry);
+      this.ui.log(`Logit lens of '${name}' (${folder}): ${dataset.texts} texts, ${dataset.tokens} tokens in ${seconds(started)}${dataset.partial ? ', cancelled' : ''}.`);
+      for (const skip of dataset.skipped) this.ui.log(`  skipped ${skip.path}: ${skip.reason}`);
+      if (dataset.partial) this.ui.info(`The logit lens of '${name}' was cancelled: the results keep the ${dataset.texts} files finished before that.`);
+      return entry;
+    });
+  }
+
+  /** Activation patching: the corrupted text run with each layer's state at each position from the clean one; the panel shows the grids. */
+  async patchTexts(clean: { label: string; text: string }, corrupted: { label: string; text: string }, named?: { target: string; foil: string }): Promise<PatchSelection> {
+    const s = this.settings();
+    const what = `${clean.label} into ${corrupted.label}`;
+    return this.exclusive(`Patching ${what}`, async (signal) => {
+      const opened = await this.ensureModel(signal);
+      const started = Date.now();
+      const patch = await this.ui.withProgress(`Layer Profiler: activation patching of ${what}`, true, (progress, cancel) => {
+        let lastFraction = 0;
+        return this.engine.call('patchTexts', { clean, corrupted, ...(named ?? {}), batchSize: Math.max(8, s.batchSize) }, {
+          signal: anySignal(signal, cancel),
+          onProgress: (p) => {
+            const fraction = p.textsTotal ? p.textsDone / p.textsTotal : 0;
+            this.progress = { title: `Patching ${what}`, textsDone: p.textsDone, textsTotal: p.textsTotal, tokensDone: 0 };
+            progress.report(`${p.textsDone}/${p.textsTotal} patched runs`, Math.max(0, (fraction - lastFraction) * 100));
+            lastFraction = fraction;
+            this.changed();
+          },
+        });
+      });
+      const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
+      await this.store.setPatch(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), patch);
+      const runs = patch.grids.reduce((n, g) => n + g.layers.length, 0) * patch.corrupted.ids.length;
+      this.ui.log(`Patched ${what}: ${patch.grids.map((g) => g.point).join(', ')}, ${runs} patched runs of ${patch.corrupted.ids.length} tokens in ${seconds(started)}.${patch.notes.length ? ` ${patch.notes.join('; ')}.` : ''}`);
+      return patch;
     });
   }
 

@@ -6,8 +6,10 @@ import type { ProfileResults, TokenProfile } from '../core/results';
 import { mergeDataset } from '../core/results/build';
 import type { DatasetResult } from '../core/results';
 import { upgradeResults } from '../core/results/read';
+import { parseLensDatasetEntry, type LensComparisonRequest, type LensDatasetEntry } from '../shared/lensDatasets';
 import { parseLensSelection, type LensSelection } from '../shared/lensSelection';
-import { parseComparisonRequest, type ComparisonRequest } from '../shared/protocol';
+import { parsePatchSelection, type PatchSelection } from '../shared/patchSelection';
+import { parseComparisonRequest, parseLensComparisonRequest, type ComparisonRequest } from '../shared/protocol';
 import { parseTextDiffSelection, type TextDiffSelection } from '../shared/textDiffSelection';
 
 const STORAGE_KEY = 'layerProfiler.results';
@@ -28,6 +30,12 @@ export interface ModelResults {
   lens?: LensSelection;
   /** The last two compared texts (their first MAX_DIFF_VIEW_TOKENS tokens each); a new comparison replaces it. */
   textDiff?: TextDiffSelection;
+  /** Folders read through the logit lens (Logit Lens on Folder as Dataset), in the order first read. */
+  lensDatasets?: LensDatasetEntry[];
+  /** Which two lens datasets the panel compares, on which metric. */
+  lensComparison?: LensComparisonRequest;
+  /** The last activation patching of two texts; a new one replaces it. */
+  patch?: PatchSelection;
   /** Each dataset's colour index, assigned once (lowest free) so a dataset keeps its colour. */
   colors?: Record<string, number>;
   /** The dataset holding the last selection; the next selection replaces it unless it is kept. */
@@ -63,6 +71,9 @@ export class ResultsStore {
       // Written by another version: kept only if it still reads as a lens selection.
       if (entry.lens !== undefined) entry.lens = parseLensSelection(entry.lens);
       if (entry.textDiff !== undefined) entry.textDiff = parseTextDiffSelection(entry.textDiff);
+      if (entry.lensDatasets !== undefined) entry.lensDatasets = Array.isArray(entry.lensDatasets) ? entry.lensDatasets.map(parseLensDatasetEntry).filter((d) => d !== undefined) : undefined;
+      if (entry.lensComparison !== undefined) entry.lensComparison = parseLensComparisonRequest(entry.lensComparison);
+      if (entry.patch !== undefined) entry.patch = parsePatchSelection(entry.patch);
       assignColors(entry);
     }
   }
@@ -147,6 +158,39 @@ export class ResultsStore {
     assignColors(entry);
     this.data.byModel[model] = entry;
     await this.save();
+  }
+
+  /** Adds or replaces a lens dataset (by name); a model without results yet gets an entry with no datasets. */
+  async putLensDataset(model: string, base: Omit<ProfileResults, 'datasets'>, dataset: LensDatasetEntry): Promise<void> {
+    const entry = this.entryFor(model, base);
+    const list = (entry.lensDatasets ?? []).slice();
+    const i = list.findIndex((d) => d.name === dataset.name);
+    if (i < 0) list.push(dataset);
+    else list[i] = dataset;
+    entry.lensDatasets = list;
+    await this.save();
+  }
+
+  async setLensComparison(model: string, request: LensComparisonRequest): Promise<void> {
+    const entry = this.data.byModel[model];
+    if (!entry) return;
+    entry.lensComparison = request;
+    await this.save();
+  }
+
+  /** Keeps the last activation patching (replacing the one before). */
+  async setPatch(model: string, base: Omit<ProfileResults, 'datasets'>, patch: PatchSelection): Promise<void> {
+    this.entryFor(model, base).patch = patch;
+    await this.save();
+  }
+
+  /** The model's entry, started afresh when the model file changed; a model without results gets one with no datasets. */
+  private entryFor(model: string, base: Omit<ProfileResults, 'datasets'>): ModelResults {
+    const existing = this.data.byModel[model];
+    const entry = existing && existing.results.model.sha256 === base.model.sha256 ? existing : { results: { ...base, datasets: [] }, hidden: [] };
+    assignColors(entry);
+    this.data.byModel[model] = entry;
+    return entry;
   }
 
   async setHidden(model: string, name: string, hidden: boolean): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { metricWords } from '../core/compare/findings';
 import type { LayerComparison } from '../core/compare/types';
-import type { ComparisonChoice, ComparisonView, ViewState } from './protocol';
+import type { ComparisonChoice, ComparisonView, DifferenceView, ViewState } from './protocol';
 
 export type ComparisonChartData = { view: ComparisonView; rows: LayerComparison[] } | { view: undefined; reason: string };
 
@@ -35,11 +35,11 @@ function rank(x: LayerComparison, y: LayerComparison): number {
 }
 
 /** How the B side reads: a dataset's name, or "rest (x, y)". */
-export function sideB(view: ComparisonView): string {
+export function sideB(view: DifferenceView): string {
   return view.b === 'rest' ? 'the rest' : view.b;
 }
 
-export function comparisonLabel(view: ComparisonView): string {
+export function comparisonLabel(view: DifferenceView): string {
   return `${view.a} − ${sideB(view)}`;
 }
 
@@ -55,6 +55,6 @@ export function pickPair(current: { a: string; b: string }, side: 'a' | 'b', val
 }
 
 /** The adjusted p's name for the correction used: q (BH), Holm p, or plain p. */
-export function qName(view: ComparisonView): string {
+export function qName(view: DifferenceView): string {
   return view.correction === 'bh' ? 'q' : view.correction === 'holm' ? 'Holm p' : 'p';
 }

@@ -2,7 +2,7 @@
 import type { LayerComparison } from '../core/compare/types';
 import { formatValue, type TableModel } from './chartText';
 import { comparisonLabel, metricLabel, qName, sideB } from './comparisonData';
-import type { ComparisonView } from './protocol';
+import type { DifferenceView } from './protocol';
 
 /** A p or q value: two significant digits, exponent form below 0.001. */
 export function formatP(v: number | null | undefined): string {
@@ -32,7 +32,7 @@ export function degenerateNote(l: LayerComparison): string | undefined {
 }
 
 /** Tooltip lines for one layer: difference with CI, then the test. */
-export function comparisonTooltip(view: ComparisonView, l: LayerComparison): string[] {
+export function comparisonTooltip(view: DifferenceView, l: LayerComparison): string[] {
   const q = qName(view);
   const lines = [`${comparisonLabel(view)}: ${fmt(l.diff)}`, `95% CI ${formatCi(l.ci95)}`, `t = ${fmt(l.t)}, df = ${fmt(l.df)}`, `p = ${formatP(l.p)}, ${q} = ${formatP(l.q)}`, `Hedges' g = ${fmt(l.hedgesG)}`, `n = ${l.a.n} ${view.a}, ${l.b.n} ${sideB(view)}`];
   const note = degenerateNote(l);
@@ -41,7 +41,7 @@ export function comparisonTooltip(view: ComparisonView, l: LayerComparison): str
   return lines;
 }
 
-export function comparisonTable(view: ComparisonView, rows: LayerComparison[]): TableModel {
+export function comparisonTable(view: DifferenceView, rows: LayerComparison[]): TableModel {
   const q = qName(view);
   return {
     caption: `Difference of ${metricLabel(view.request.metric)}, ${comparisonLabel(view)}, per layer with Welch's t-test; layers ranked by p`,
@@ -50,7 +50,7 @@ export function comparisonTable(view: ComparisonView, rows: LayerComparison[]): 
   };
 }
 
-export function describeComparison(view: ComparisonView, rows: LayerComparison[]): string {
+export function describeComparison(view: DifferenceView, rows: LayerComparison[]): string {
   const sig = rows.filter((r) => r.significant);
   const q = qName(view);
   const which = sig.length ? `Significant after correction (${q} ≤ ${view.alpha}): ${sig.map((r) => `layer ${r.layer}`).join(', ')}.` : `No layer is significant after correction (${q} ≤ ${view.alpha}).`;

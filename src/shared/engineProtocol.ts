@@ -4,7 +4,9 @@
  */
 import type { DatasetInput, DownloadProgress, InspectResult, LoadOptions, ModelSpec, ProfileOptions, ProfileProgress } from '../core/api';
 import type { DatasetResult, ModelInfo, ProfileSettings, RuntimeInfo, TextRecord, TokenProfile } from '../core/results';
+import type { LensDataset } from '../core/lens/lensResults';
 import type { LensSelection } from './lensSelection';
+import type { PatchSelection } from './patchSelection';
 import type { TextDiffSelection } from './textDiffSelection';
 
 /** Options that cross the process boundary (no callbacks, no signals). */
@@ -27,6 +29,16 @@ export interface EngineMethods {
    * head: its first tokens' predictions per point, with their places in the text.
    */
   lensText(params: { label: string; text: string; options: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>; k?: number }): LensSelection;
+  /**
+   * A folder (or file) read through the logit lens as a dataset: per-text records and per-point
+   * summaries, progress sent as for profiles (the lens is opened lazily beside the model).
+   */
+  lensDataset(params: { input: DatasetInput; options: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>; k?: number }): LensDataset;
+  /**
+   * Activation patching of two texts of equal token length: the corrupted one run with each
+   * layer's state at each position taken from the clean one (the patching analysis, opened lazily).
+   */
+  patchTexts(params: { clean: { label: string; text: string }; corrupted: { label: string; text: string }; target?: string; foil?: string; batchSize: number }): PatchSelection;
   /**
    * Two texts compared at every residual point of the open model (the diff analysis, opened
    * lazily beside it): the L2 distance of their hidden states per aligned token pair.

@@ -6,7 +6,10 @@
 import type { Findings } from '../core/compare/findings';
 import type { Correction, LayerComparison } from '../core/compare/types';
 import type { ProfileResults, TokenProfile } from '../core/results';
+import { isLensMetric } from '../core/lens/lensMetrics';
+import type { LensComparisonRequest, LensDatasetsView } from './lensDatasets';
 import type { LensSelection } from './lensSelection';
+import type { PatchSelection } from './patchSelection';
 import type { TextDiffSelection } from './textDiffSelection';
 
 export const PROTOCOL_VERSION = 1;
@@ -69,6 +72,9 @@ export interface ComparisonView {
   layers: LayerComparison[];
 }
 
+/** What the difference chart needs of a comparison (a profile one, or a lens one whose metric is named in words). */
+export type DifferenceView = Pick<ComparisonView, 'a' | 'b' | 'pooled' | 'correction' | 'alpha'> & { request: { metric: string } };
+
 export interface ViewState {
   version: typeof PROTOCOL_VERSION;
   model: ModelStatus;
@@ -81,6 +87,10 @@ export interface ViewState {
   lens?: LensSelection;
   /** The last two compared texts (checked with parseTextDiffSelection before drawing). */
   textDiff?: TextDiffSelection;
+  /** Folders read through the lens: per-text summaries, their comparison and findings (checked with parseLensDatasetsView). */
+  lensDatasets?: LensDatasetsView;
+  /** The last activation patching of two texts (checked with parsePatchSelection before drawing). */
+  patch?: PatchSelection;
   /** The user's comparison choice (may name datasets since hidden or removed; the host resolves it). */
   comparison?: ComparisonRequest;
   /** The resolved comparison with its statistics, or why there is none. */
@@ -96,7 +106,7 @@ export interface ViewState {
   progress?: RunProgress;
 }
 
-export const HOST_COMMANDS = ['profileSelection', 'lensSelection', 'compareSelections', 'compareWithHead', 'compareWithClipboard', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'] as const;
+export const HOST_COMMANDS = ['profileSelection', 'lensSelection', 'lensFolder', 'patchSelections', 'patchCompared', 'compareSelections', 'compareWithHead', 'compareWithClipboard', 'profileFolder', 'refreshDataset', 'chooseModel', 'showLayers', 'exportResults', 'clearResults', 'cancel', 'openPanel'] as const;
 
 export type HostCommand = (typeof HOST_COMMANDS)[number];
 
@@ -108,6 +118,8 @@ export type ViewMessage =
   | { type: 'renameDataset'; name: string }
   | { type: 'removeDataset'; name: string }
   | { type: 'setComparison'; request: ComparisonRequest }
+  /** Which two lens datasets the lens comparison shows, on which metric. */
+  | { type: 'setLensComparison'; request: LensComparisonRequest }
   /** Keep the selection slot's dataset as a permanent dataset. */
   | { type: 'keepSelection' }
   /** Open a text of a dataset (drill-down); the host opens only paths that are records of that dataset. */
@@ -142,6 +154,10 @@ export function parseViewMessage(raw: unknown): ViewMessage | undefined {
       const request = parseComparisonRequest(raw.request);
       return request ? { type: 'setComparison', request } : undefined;
     }
+    case 'setLensComparison': {
+      const request = parseLensComparisonRequest(raw.request);
+      return request ? { type: 'setLensComparison', request } : undefined;
+    }
     case 'keepSelection':
       return { type: 'keepSelection' };
     case 'openText':
@@ -162,6 +178,12 @@ export function parseComparisonRequest(raw: unknown): ComparisonRequest | undefi
   if (choice.kind === 'pair' && isString(choice.a) && isString(choice.b)) return { choice: { kind: 'pair', a: choice.a, b: choice.b }, metric };
   if (choice.kind === 'vsRest' && isString(choice.name)) return { choice: { kind: 'vsRest', name: choice.name }, metric };
   return undefined;
+}
+
+/** Validates a lens comparison request (from a webview, or persisted by another version). */
+export function parseLensComparisonRequest(raw: unknown): LensComparisonRequest | undefined {
+  if (!isObject(raw) || !isString(raw.a) || !isString(raw.b) || !isLensMetric(raw.metric)) return undefined;
+  return { a: raw.a, b: raw.b, metric: raw.metric };
 }
 
 /** Validates a message from the host (the webview trusts nothing it cannot check). */

@@ -14,20 +14,24 @@ import { ensureModel } from '../modelgen/index.ts';
 import { runExtensionTests } from '../harness/runIntegration.ts';
 import { runElectronTests } from '../harness/testElectron.ts';
 import { runEndToEnd } from './endToEnd.mts';
+import { runViewsUi } from './viewsUi.mts';
 import { makeWorkspace } from './workspace.mts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const only = process.argv[2]; // 'integration' | 'webview' | 'e2e' | undefined (all)
+const only = process.argv[2]; // 'integration' | 'webview' | 'e2e' | 'views' (the lens-dataset and patching suites only) | undefined (all)
 
 function build(): void {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }
 
+let packaged: string | undefined;
 function packageVsix(): string {
+  if (packaged) return packaged;
   const out = execFileSync(process.execPath, ['scripts/package.mjs'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const name = out.trim().split('\n').pop()!;
   const vsix = path.join(ROOT, name);
   if (!existsSync(vsix)) throw new Error(`packaging did not produce ${vsix}`);
+  packaged = vsix;
   return vsix;
 }
 
@@ -36,6 +40,18 @@ async function main(): Promise<number> {
   build();
   const model = await ensureModel('optimum-llama', { layers: 4 });
   let failures = 0;
+  if (only === 'views') {
+    // The lens datasets and activation patching alone: their integration suite, then their UI scenario.
+    console.log('\n== lens datasets and patching: integration suite (real vscode API in code-server) ==');
+    const code = await runExtensionTests({
+      extensionDevelopmentPath: ROOT,
+      extensionTestsPath: path.join(ROOT, 'dist/test/suite/index.js'),
+      workspace: makeWorkspace(),
+      env: { LAYER_PROFILER_TEST_MODEL: model.dir, LAYER_PROFILER_ITEST_ONLY: 'views2' },
+    });
+    console.log(`views integration suite: exit ${code}`);
+    if (code !== 0) failures++;
+  }
   if (!only || only === 'integration') {
     // Desktop VS Code where it exists (VSCODE_EXECUTABLE), code-server otherwise.
     const electron = !!process.env.VSCODE_EXECUTABLE;
@@ -68,9 +84,20 @@ async function main(): Promise<number> {
       failures++;
     }
   }
+  if (!only || only === 'views') {
+    console.log('\n== lens datasets and patching in the UI (packaged VSIX, explorer menu and palette) ==');
+    const vsix = packageVsix();
+    try {
+      await runViewsUi({ vsix, workspace: makeWorkspace(), modelDir: model.dir, numLayers: model.numLayers });
+      console.log('views UI: passed');
+    } catch (err) {
+      console.error(`views UI: FAILED: ${(err as Error).stack ?? err}`);
+      failures++;
+    }
+  }
   const shots = path.join(ROOT, 'test-output/screenshots');
   if (existsSync(shots)) console.log(`screenshots: ${readdirSync(shots).filter((f) => f.endsWith('.png')).map((f) => path.join('test-output/screenshots', f)).join(', ')}`);
-  const total = !only ? 3 : 1;
+  const total = !only ? 4 : only === 'views' ? 2 : 1;
   console.log(`vscode tests: ${total - failures} passed, ${failures} failed`);
   return failures ? 1 : 0;
 }

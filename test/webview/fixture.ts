@@ -10,6 +10,10 @@ import { comparisonState } from '../../src/extension/comparisonState';
 import type { LensSelection } from '../../src/shared/lensSelection';
 import type { TextDiffSelection } from '../../src/shared/textDiffSelection';
 import { alignByLcs } from '../../src/core/diff/align';
+import type { LensPointSummary } from '../../src/core/lens/lensResults';
+import { lensDatasetsView } from '../../src/extension/lensDatasetState';
+import type { LensDatasetEntry } from '../../src/shared/lensDatasets';
+import type { PatchSelection } from '../../src/shared/patchSelection';
 import { PROTOCOL_VERSION, type ComparisonRequest, type ViewState } from '../../src/shared/protocol';
 
 const LAYERS = 24;
@@ -91,7 +95,7 @@ function heatmapValues(tokens: string[]): number[][] {
  * how many of the eight flavours to include (default 2: cpp and python). The comparison and
  * findings are computed as the host computes them, for `comparison` and `hidden`.
  */
-export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[]; lens?: boolean; textDiff?: boolean } = {}): ViewState {
+export function sampleState(options: { empty?: boolean; tokens?: number; datasets?: number; comparison?: ComparisonRequest; hidden?: string[]; lens?: boolean; textDiff?: boolean; lensDatasets?: boolean; patch?: boolean } = {}): ViewState {
   const model = { id: 'onnx-community/Qwen2.5-0.5B-Instruct', dtype: 'fp32', numLayers: LAYERS, state: 'ready' as const };
   if (options.empty) return { version: PROTOCOL_VERSION, model, hidden: [] };
   const tokens = options.tokens ? Array.from({ length: options.tokens }, (_, i) => TOKENS[i % TOKENS.length]) : TOKENS;
@@ -115,6 +119,8 @@ export function sampleState(options: { empty?: boolean; tokens?: number; dataset
     heatmap: { label: 'fib.py:1–6', profile: { tokens, absMean, l2: absMean.map((r) => r.map((v) => v * 30)) } },
     ...(options.lens ? { lens: sampleLens(tokens) } : {}),
     ...(options.textDiff ? { textDiff: sampleTextDiff(tokens) } : {}),
+    ...(options.lensDatasets ? { lensDatasets: lensDatasetsView(sampleLensDatasets(), (name, i) => (name === 'cpp' ? 0 : name === 'python' ? 1 : 2 + i), undefined) } : {}),
+    ...(options.patch ? { patch: samplePatch() } : {}),
     progress: { title: 'Profiling rust', textsDone: 12, textsTotal: 50, tokensDone: 7344, secondsLeft: 21 },
   };
 }
@@ -178,4 +184,58 @@ export function sampleTextDiff(tokens: string[] = TOKENS): TextDiffSelection {
     }),
   );
   return { a: { label: 'fib.py at HEAD', tokens }, b: { label: 'fib.py', tokens: b }, alignment: 'lcs', pairs, onlyA, onlyB, layers, l2 };
+}
+
+/**
+ * Two folders read through the lens (cpp: 30 texts, python: 24) on the 24-layer model: per text and
+ * point, top-1 accuracy and agreement rise along a sigmoid whose midpoint is earlier for cpp
+ * (layer 14) than for python (layer 17); NLL, entropy and KL fall accordingly.
+ */
+export function sampleLensDatasets(): LensDatasetEntry[] {
+  const layers = [-1, ...Array.from({ length: LAYERS }, (_, i) => i)];
+  const make = (name: string, texts: number, mid: number, seed: number): LensDatasetEntry => {
+    const rand = rng(seed);
+    const records = Array.from({ length: texts }, (_, t) => {
+      const shift = (rand() - 0.5) * 3;
+      const points = layers.map((layer): LensPointSummary => {
+        const k = 1 / (1 + Math.exp(-(layer - mid - shift) / 1.6));
+        const noise = () => (rand() - 0.5) * 0.06;
+        return { layer, top1: Math.max(0, 0.02 + 0.5 * k + noise()), agreeFinal: layer === LAYERS - 1 ? 1 : Math.max(0, 0.03 + 0.9 * k + noise()), nll: 9.5 - 7 * k + noise() * 10, entropy: 7.5 - 5.5 * k + noise() * 10, klToFinal: layer === LAYERS - 1 ? 0 : Math.max(0, 6 * (1 - k) + noise() * 5) };
+      });
+      return { path: `/work/samples/${name}/${name}_${t}.txt`, sha256: String(seed * 100 + t).padStart(64, '0'), tokens: 300, points };
+    });
+    const pooled = layers.map((layer, i): LensPointSummary => {
+      const mean = (m: keyof LensPointSummary) => records.reduce((a, r) => a + r.points[i][m], 0) / records.length;
+      return { layer, top1: mean('top1'), agreeFinal: mean('agreeFinal'), nll: mean('nll'), entropy: mean('entropy'), klToFinal: mean('klToFinal') };
+    });
+    return { name, source: `/work/samples/${name}`, texts, tokens: texts * 300, skipped: 0, layers, pooled, records };
+  };
+  return [make('cpp', 30, 14, 11), make('python', 24, 17, 12)];
+}
+
+/**
+ * Activation patching of "The capital of France is" (clean) into "... Germany is" (corrupted) on the
+ * 24-layer model: in resid_post the effect sits on the differing token in early layers and moves to
+ * the last position from layer 15 on, as in the source experiment; attention and MLP outputs carry
+ * smaller parts, some negative.
+ */
+export function samplePatch(): PatchSelection {
+  const clean = ['The', 'Ġcapital', 'Ġof', 'ĠFrance', 'Ġis'];
+  const corrupted = ['The', 'Ġcapital', 'Ġof', 'ĠGermany', 'Ġis'];
+  const ids = (t: string[]) => t.map((x, i) => (x === 'ĠGermany' ? 9000 : 100 + i));
+  const layers = Array.from({ length: LAYERS }, (_, i) => i);
+  const resid = layers.map((l) => ({ layer: l, effect: clean.map((_, p) => (p === 3 ? (l < 14 ? 1 : l < 17 ? (17 - l) / 3 : 0) : p === 4 ? (l < 14 ? 0 : l < 17 ? (l - 14) / 3 : 1) : 0)) }));
+  const attn = layers.map((l) => ({ layer: l, effect: clean.map((_, p) => (p === 4 && l >= 13 && l <= 17 ? 0.3 - 0.05 * Math.abs(l - 15) : p === 3 && l === 2 ? -0.15 : 0)) }));
+  const mlp = layers.map((l) => ({ layer: l, effect: clean.map((_, p) => (p === 3 && l <= 3 ? 0.4 - 0.1 * l : p === 4 && l === 20 ? 0.25 : p === 4 && l === 22 ? -0.2 : 0)) }));
+  return {
+    clean: { label: 'capitals.txt:1', ids: ids(clean), tokens: clean },
+    corrupted: { label: 'capitals.txt:2', ids: ids(corrupted), tokens: corrupted },
+    metric: { kind: 'logit-diff', target: 6342, foil: 19846, targetToken: ' Paris', foilToken: ' Berlin', clean: 4.21, corrupted: -3.87 },
+    grids: [
+      { point: 'resid_post', layers: resid },
+      { point: 'attn_out', layers: attn },
+      { point: 'mlp_out', layers: mlp },
+    ],
+    notes: [],
+  };
 }

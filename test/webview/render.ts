@@ -424,6 +424,58 @@ async function textDiff(browser: Browser, origin: string): Promise<void> {
   await finish(p, errors, 'textdiff');
 }
 
+/** Folders read through the lens: a chart per metric with a line per dataset, the comparison with ★, findings; light and dark. */
+async function lensDatasets(browser: Browser, origin: string): Promise<void> {
+  const { p, errors } = await open(browser, `${origin}/lensdatasets.html?theme=dark`, 1280, 900);
+  await p.waitForSelector('#chart-lens-top1[data-points]');
+  for (const m of ['top1', 'nll', 'entropy', 'agreeFinal', 'klToFinal']) check((await points(p, `#chart-lens-${m}`)) === JSON.stringify({ cpp: 25, python: 25 }), `#chart-lens-${m} has 25 points (emb and 24 layers) per dataset`);
+  check((await points(p, '#chart-lens-difference')) === JSON.stringify({ 'cpp − python': 25 }), 'the lens comparison has a bar per point');
+  const significant = JSON.parse((await p.evaluate<string>(`document.querySelector('#chart-lens-difference').dataset.significant`)) ?? '[]') as number[];
+  check(significant.includes(15) && !significant.includes(2), `cpp knows the next token earlier: layer 15 significant, layer 2 not (${significant.join(', ')})`);
+  const findings = await p.evaluate<string>(`document.querySelector('[data-testid=lens-findings]')?.textContent ?? ''`);
+  check(/know(s)? the next token better on cpp than on python/.test(findings), `lens findings name the layers (${findings.slice(0, 160)})`);
+  for (const theme of ['dark', 'light']) {
+    await p.evaluate(`window.__applyTheme('${theme}')`);
+    await p.evaluate(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`);
+    for (const id of ['lens-top1', 'lens-nll', 'lens-difference']) await p.screenshot({ path: join(shotDir, `webview-${id}-${theme}.png`), clip: await clip(p, `#section-${id}`), fullPage: true });
+    await p.screenshot({ path: join(shotDir, `webview-lens-findings-${theme}.png`), clip: await clip(p, '#section-lens-findings'), fullPage: true });
+  }
+  await p.evaluate(`document.querySelector('#section-lens-difference').scrollIntoView()`);
+  await p.click('#lens-compare-metric');
+  await p.click('#lens-compare-metric [role="option"]:has-text("NLL")');
+  check((await p.evaluate<string>(`JSON.stringify(window.__posted.at(-1))`)) === '{"type":"setLensComparison","request":{"a":"cpp","b":"python","metric":"nll"}}', 'choosing a metric posts setLensComparison');
+  await finish(p, errors, 'lens datasets');
+}
+
+/** Activation patching: a grid per point kind, the metric in words, the hover's exact effect; light and dark. */
+async function patching(browser: Browser, origin: string): Promise<void> {
+  const { p, errors } = await open(browser, `${origin}/patch.html?theme=dark`, 1280, 900);
+  await waitFor(p, `document.querySelector('#patch-resid_post')?.dataset.cols === '5'`);
+  for (const kind of ['resid_post', 'attn_out', 'mlp_out']) check((await p.evaluate<string>(`document.querySelector('#patch-${kind}')?.dataset.rows ?? ''`)) === '24', `#patch-${kind} has a row per layer`);
+  const metric = await p.evaluate<string>(`document.querySelector('[data-testid=patch-metric]').textContent`);
+  check(metric.includes('Paris') && metric.includes('Berlin') && metric.includes('4.21') && metric.includes('−3.87'), `the metric is explained with its tokens and values (${metric})`);
+  await p.evaluate(`document.querySelector('#section-patch').scrollIntoView()`);
+  // Layer 20 (row 20), position 4 (the last): the effect is 1 there.
+  const cell = await p.evaluate<Box>(`(() => { const r = document.querySelector('#patch-resid_post').getBoundingClientRect(); return { x: r.x + 52 + 4 * 34 + 15, y: r.y + 20 * 13 + 6, width: 0, height: 0 }; })()`);
+  await p.mouse.move(cell.x, cell.y);
+  await waitFor(p, `!document.querySelector('[data-testid=patch-resid_post-tip]').hidden`);
+  const tip = await p.evaluate<string>(`document.querySelector('[data-testid=patch-resid_post-tip]').textContent`);
+  check(/resid_post · layer 20 · position 4 .* effect 1 · metric 4\.21/.test(tip), `the hover shows the exact effect (${tip})`);
+  await p.screenshot({ path: join(shotDir, 'webview-patch-dark.png'), clip: await clip(p, '#section-patch'), fullPage: true });
+  await p.mouse.move(0, 0);
+  await p.evaluate(`window.__applyTheme('light')`);
+  await p.evaluate(`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`);
+  await p.screenshot({ path: join(shotDir, 'webview-patch-light.png'), clip: await clip(p, '#section-patch'), fullPage: true });
+  await p.click('#toggle-table-patch');
+  await p.waitForSelector('#table-patch');
+  check((await p.evaluate<number>(`document.querySelectorAll('#table-patch tbody tr').length`)) === 72, 'the patching table has a row per point kind and layer');
+  await p.evaluate(`window.dispatchEvent(new MessageEvent('message', { data: { type: 'exportCharts' } }))`);
+  await waitFor(p, `window.__posted.some((m) => m.type === 'chartImage' && m.chart === 'patch-resid_post')`);
+  const png = await p.evaluate<string>(`window.__posted.find((m) => m.chart === 'patch-resid_post').dataUrl`);
+  writeFileSync(join(shotDir, 'webview-export-patch.png'), Buffer.from(png.split(',')[1], 'base64'));
+  await finish(p, errors, 'patch');
+}
+
 async function main(): Promise<void> {
   mkdirSync(pageDir, { recursive: true });
   mkdirSync(shotDir, { recursive: true });
@@ -443,20 +495,29 @@ async function main(): Promise<void> {
   writeFileSync(join(pageDir, 'lens.html'), page('panel', origin, 'fake-vscode-lens.js'));
   writeFileSync(join(pageDir, 'fake-vscode-textdiff.js'), fakeVscode(sampleState({ textDiff: true })));
   writeFileSync(join(pageDir, 'textdiff.html'), page('panel', origin, 'fake-vscode-textdiff.js'));
+  writeFileSync(join(pageDir, 'fake-vscode-lensdatasets.js'), fakeVscode(sampleState({ lensDatasets: true })));
+  writeFileSync(join(pageDir, 'lensdatasets.html'), page('panel', origin, 'fake-vscode-lensdatasets.js'));
+  writeFileSync(join(pageDir, 'fake-vscode-patch.js'), fakeVscode(sampleState({ patch: true })));
+  writeFileSync(join(pageDir, 'patch.html'), page('panel', origin, 'fake-vscode-patch.js'));
   const chromium = await loadChromium();
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  // WEBVIEW_ONLY=lensDatasets,patching runs just those checks (while developing them).
+  const only = process.env.WEBVIEW_ONLY?.split(',');
+  const run = (name: string, check: (b: Browser, o: string) => Promise<void>) => (!only || only.includes(name) ? check(browser, origin) : Promise.resolve());
   try {
-    await panel(browser, origin);
-    await eight(browser, origin);
-    await sidebar(browser, origin, 'dark');
-    await sidebar(browser, origin, 'light');
-    await empty(browser, origin);
-    await longText(browser, origin);
-    await lens(browser, origin);
-    await textDiff(browser, origin);
+    await run('panel', panel);
+    await run('eight', eight);
+    await run('sidebar', (b, o) => sidebar(b, o, 'dark'));
+    await run('sidebar', (b, o) => sidebar(b, o, 'light'));
+    await run('empty', empty);
+    await run('longText', longText);
+    await run('lens', lens);
+    await run('textDiff', textDiff);
+    await run('lensDatasets', lensDatasets);
+    await run('patching', patching);
   } finally {
     await browser.close();
     server.close();

@@ -8,7 +8,7 @@ import type { TooltipItem } from 'chart.js';
 import type { LayerComparison } from '../../src/core/compare/types';
 import { comparisonLabel, metricLabel, qName, sideB } from '../../src/shared/comparisonData';
 import { comparisonTooltip, describeComparison } from '../../src/shared/comparisonText';
-import type { ComparisonView } from '../../src/shared/protocol';
+import type { DifferenceView } from '../../src/shared/protocol';
 import { withAlpha } from '../color';
 import { seriesColor, type Theme } from '../theme';
 import { ThemedChart } from './themedChart';
@@ -34,7 +34,7 @@ export class DifferenceChartView extends ThemedChart {
     super(id, canvas);
   }
 
-  render(view: ComparisonView, rows: LayerComparison[], colors: DifferenceColors, theme: Theme): void {
+  render(view: DifferenceView, rows: LayerComparison[], colors: DifferenceColors, theme: Theme): void {
     this.canvas.dataset.points = JSON.stringify({ [comparisonLabel(view)]: rows.length });
     this.canvas.dataset.significant = JSON.stringify(rows.filter((r) => r.significant).map((r) => r.layer).sort((x, y) => x - y));
     this.canvas.setAttribute('aria-label', describeComparison(view, rows));
@@ -42,7 +42,7 @@ export class DifferenceChartView extends ThemedChart {
     this.draw(this.config(view, rows, colors, theme), theme);
   }
 
-  private config(view: ComparisonView, rows: LayerComparison[], colors: DifferenceColors, theme: Theme) {
+  private config(view: DifferenceView, rows: LayerComparison[], colors: DifferenceColors, theme: Theme) {
     const colorA = seriesColor(theme, colors.a);
     const colorB = colors.b === undefined ? theme.muted : seriesColor(theme, colors.b);
     const side = (r: LayerComparison) => (r.diff >= 0 ? colorA : colorB);
@@ -51,7 +51,7 @@ export class DifferenceChartView extends ThemedChart {
     return {
       type: 'barWithErrorBars',
       data: {
-        labels: rows.map((r) => (r.significant ? `${SIGNIFICANT_MARK} layer ${r.layer}` : `layer ${r.layer}`)),
+        labels: rows.map((r) => (r.significant ? `${SIGNIFICANT_MARK} ${pointName(r.layer)}` : pointName(r.layer))),
         datasets: [
           {
             label: comparisonLabel(view),
@@ -101,7 +101,10 @@ export class DifferenceChartView extends ThemedChart {
           tooltip: {
             ...tooltip(theme),
             callbacks: {
-              title: (items: TooltipItem<'bar'>[]) => `layer ${rows[items[0]?.dataIndex ?? -1]?.layer ?? ''}`,
+              title: (items: TooltipItem<'bar'>[]) => {
+                const layer = rows[items[0]?.dataIndex ?? -1]?.layer;
+                return layer === undefined ? '' : layer < 0 ? 'embedding output' : `layer ${layer}`;
+              },
               label: (item: TooltipItem<'bar'>) => {
                 const r = rows[item.dataIndex];
                 return r ? comparisonTooltip(view, r) : '';
@@ -112,4 +115,9 @@ export class DifferenceChartView extends ThemedChart {
       },
     };
   }
+}
+
+/** A row's name: point -1 (a lens comparison's embedding output) reads "emb", the others "layer i". */
+function pointName(layer: number): string {
+  return layer < 0 ? 'emb' : `layer ${layer}`;
 }

@@ -26,7 +26,9 @@ import type { Host } from '../host';
 import type { Theme } from '../theme';
 import type { ExportItem, View } from '../view';
 import { LAYER_SECTIONS } from './layerSections';
+import { LensDatasetsSection } from './lensDatasetsSection';
 import { LensSection } from './lensSection';
+import { PatchSection } from './patchSection';
 import { TextDiffSection } from './textDiffSection';
 
 interface LayerPart {
@@ -58,6 +60,8 @@ export class PanelView implements View {
   private readonly heatmap: { section: ChartSection; view: HeatmapView; perLayer: Checkbox };
   private readonly lens: LensSection;
   private readonly textDiff: TextDiffSection;
+  private readonly lensDatasets: LensDatasetsSection;
+  private readonly patch: PatchSection;
   private state: ViewState | undefined;
   private theme: Theme | undefined;
   private drill: Drill | undefined;
@@ -82,8 +86,10 @@ export class PanelView implements View {
     this.heatmap = this.buildHeatmap();
     this.lens = new LensSection(host);
     this.textDiff = new TextDiffSection(host);
+    this.lensDatasets = new LensDatasetsSection(host);
+    this.patch = new PatchSection(host);
     this.findings.classList.add('wide');
-    this.charts_.append(this.findings, this.toolbar, ...this.layers.map((l) => l.section.root), this.difference.section.root, this.heatmap.section.root, this.lens.section.root, this.textDiff.section.root);
+    this.charts_.append(this.findings, this.toolbar, ...this.layers.map((l) => l.section.root), this.difference.section.root, this.heatmap.section.root, this.lens.section.root, ...this.lensDatasets.roots, this.textDiff.section.root, this.patch.section.root);
     // Nothing but the header until the first snapshot says what there is to show.
     this.empty.hidden = true;
     for (const section of this.charts_.children) (section as HTMLElement).hidden = true;
@@ -137,7 +143,7 @@ export class PanelView implements View {
     this.progressLine.update(state.progress);
     const hasResults = allDatasets(state).length > 0;
     // A run in progress (the progress line says so) is no time to invite the user to start one.
-    this.empty.hidden = hasResults || !!state.heatmap || !!state.lens || !!state.textDiff || !!state.progress;
+    this.empty.hidden = hasResults || !!state.heatmap || !!state.lens || !!state.textDiff || !!state.lensDatasets || !!state.patch || !!state.progress;
     for (const part of [...this.layers.map((l) => l.section), this.difference.section]) part.root.hidden = !hasResults;
     this.toolbar.hidden = !hasResults;
     this.findings.hidden = !hasResults || !isFindings(state.findings);
@@ -150,7 +156,9 @@ export class PanelView implements View {
     this.heatmap.section.root.hidden = !state.heatmap;
     this.renderHeatmap();
     this.lens.render(state, theme);
+    this.lensDatasets.render(state, theme);
     this.textDiff.render(state, theme);
+    this.patch.render(state, theme);
   }
 
   private headerContent(state: ViewState, theme: Theme): HTMLElement[] {
@@ -269,7 +277,9 @@ export class PanelView implements View {
     if (state.heatmap) items.push({ chart: this.heatmap.view, caption: { title: `Token × layer heatmap: ${state.heatmap.label}`, lines: [`Metric: mean |Δ| per token and layer (log colour scale, viridis${this.heatmap.perLayer.checked ? ', each layer scaled separately' : ''})`, `Model: ${state.results?.model.id ?? state.model.id}`, `Text: ${state.heatmap.label} (${state.heatmap.profile.tokens.length} tokens)`] } });
     const lens = this.lens.exportItem(state);
     if (lens) items.push(lens);
+    items.push(...this.lensDatasets.exportItems(state));
     items.push(...this.textDiff.exportItems(state));
+    items.push(...this.patch.exportItems(state));
     return items;
   }
 }

@@ -8,7 +8,7 @@ import { parseTextDiffSelection, type TextDiffSelection } from '../../src/shared
 import type { ViewState } from '../../src/shared/protocol';
 import { LayerChartView } from '../charts/layerChartView';
 import { chartBox, ChartSection } from '../components/chartSection';
-import { el } from '../dom';
+import { button, el } from '../dom';
 import { HeatmapView } from '../heatmap/heatmapView';
 import type { Host } from '../host';
 import type { Theme } from '../theme';
@@ -23,8 +23,16 @@ export class TextDiffSection {
   private readonly perLayer: Checkbox;
   private drawn: { source: TextDiffSelection; grid: TextDiffGrid } | undefined;
   private theme: Theme | undefined;
+  /** Offered when the texts have as many tokens: activation patching needs a counterpart for every position. */
+  private readonly patchRow: HTMLElement;
 
   constructor(host: Host) {
+    this.patchRow = el(
+      'div',
+      { class: 'button-row', 'data-testid': 'textdiff-patch' },
+      button('Patch activations (A clean, B corrupted)', () => host.command('patchCompared'), { secondary: true, key: 'textdiff-patch' }),
+      el('span', { class: 'section-note' }, 'The texts have as many tokens: find which layer, at which position, carries the difference.'),
+    );
     this.perLayer = el('vscode-checkbox', { label: 'Scale each layer separately', 'data-testid': 'textdiff-per-layer', 'data-focus-key': 'textdiff-per-layer' }) as Checkbox;
     this.perLayer.checked = false;
     this.perLayer.addEventListener('change', () => this.draw());
@@ -41,6 +49,7 @@ export class TextDiffSection {
         explanation:
           'The last two compared texts (A and B): each column is a pair of aligned tokens, each row a point on the residual stream (emb: the embedding output, then after each layer). Each cell is the L2 distance between the two tokens’ hidden states, from dark purple (close) to yellow (far). Columns marked − hold a token only A has, + a token only B has; they have no distance. Below, a line per token across the layers for the pairs that part most. One pair of texts: every value is a single measurement.',
         content: el('div', { class: 'textdiff' }, this.grid.root, box),
+        controls: this.patchRow,
       },
       host,
     );
@@ -57,6 +66,7 @@ export class TextDiffSection {
       return;
     }
     if (this.drawn?.source !== sel) this.drawn = { source: sel, grid: textDiffGrid(sel) };
+    this.patchRow.hidden = !(sel.a.tokens.length === sel.b.tokens.length && !sel.totalTokens);
     this.draw();
   }
 

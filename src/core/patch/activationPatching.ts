@@ -9,6 +9,7 @@ import { editForAnalysis } from '../graph/instrument';
 import { buildPatchGraph, PATCH_POINT_KINDS, PatchUnsupportedError, type PatchPoint, type PatchPointKind } from '../graph/patchGraph';
 import type { TextTokenizer } from '../model/tokenizer';
 import type { OpenOptions } from '../modelLoading';
+import { ProfileCancelledError } from '../runtime/cancel';
 import { quantizesActivationsPerTensor } from '../runtime/probedSession';
 import { WindowRunner, type SessionSettings } from '../runtime/windowRunner';
 import { CleanReadout, encodePatch, PatchReadout, type PatchSpec, type PointValues } from './patchReadout';
@@ -23,6 +24,10 @@ export interface PatchRequest {
   target?: string;
   foil?: string;
   batchSize: number;
+  /** Checked between batches: an aborted run stops with ProfileCancelledError. */
+  signal?: AbortSignal;
+  /** Patched runs done of the total, after each batch. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface PatchOutcome {
@@ -83,13 +88,15 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
    * `ids` run once per spec (undefined: unpatched), `batchSize` rows per pass, with the clean
    * values `clean` patched in: the last position's logits of each.
    */
-  async runPatches(ids: number[], clean: PointValues, specs: (PatchSpec | undefined)[], batchSize: number): Promise<Float32Array[]> {
+  async runPatches(ids: number[], clean: PointValues, specs: (PatchSpec | undefined)[], batchSize: number, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
     this.readout.clean = clean;
     const padId = (await this.getTokenizer()).padId;
     const out: Float32Array[] = [];
     for (let i = 0; i < specs.length; i += batchSize) {
+      if (signal?.aborted) throw new ProfileCancelledError();
       const chunk = specs.slice(i, i + batchSize);
       out.push(...(await this.session.run(chunk.map(() => ids), padId, chunk.map(encodePatch))));
+      onProgress?.(out.length, specs.length);
     }
     return out;
   }
@@ -101,7 +108,7 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
     const named = request.target !== undefined || request.foil !== undefined;
     if (named && (request.target === undefined || request.foil === undefined)) throw new PatchTextError('Give both --target and --foil, or neither.');
     const pair = named ? { target: singleToken(tokenizer, request.target!), foil: singleToken(tokenizer, request.foil!) } : undefined;
-    const { metric, grids } = await this.patchIds(clean.ids, corrupted.ids, { batchSize: request.batchSize, ...(pair ? { named: pair } : {}) });
+    const { metric, grids } = await this.patchIds(clean.ids, corrupted.ids, { batchSize: request.batchSize, signal: request.signal, onProgress: request.onProgress, ...(pair ? { named: pair } : {}) });
     return {
       clean: { label: request.clean.label, ids: clean.ids, tokens: clean.tokens },
       corrupted: { label: request.corrupted.label, ids: corrupted.ids, tokens: corrupted.tokens },
@@ -115,7 +122,7 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
    * corrupted run patched with the clean run's value. `named`: the metric's token pair; default
    * the clean and corrupted runs' top next tokens.
    */
-  async patchIds(clean: number[], corrupted: number[], opts: { batchSize: number; named?: { target: number; foil: number } }): Promise<{ metric: PatchMetric; grids: PatchGrid[] }> {
+  async patchIds(clean: number[], corrupted: number[], opts: { batchSize: number; named?: { target: number; foil: number }; signal?: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<{ metric: PatchMetric; grids: PatchGrid[] }> {
     const tokenizer = await this.getTokenizer();
     const n = clean.length;
     if (n === 0) throw new PatchTextError('The clean text has no tokens.');
@@ -133,7 +140,7 @@ export class ActivationPatching extends ModelAnalysis<Float32Array, WindowRunner
     const mCorrupted = metric(corruptedLogits);
     if (mClean === mCorrupted) throw new PatchTextError('The metric is the same on the clean and corrupted texts, so no effect can be normalised by their difference.');
     const specs: PatchSpec[] = this.points.flatMap((_, point) => clean.map((__, p) => ({ point, positions: [p] })));
-    const patched = await this.runPatches(corrupted, cleanRun.points, specs, opts.batchSize);
+    const patched = await this.runPatches(corrupted, cleanRun.points, specs, opts.batchSize, opts.signal, opts.onProgress);
     const effect = (logits: Float32Array) => (metric(logits) - mCorrupted) / (mClean - mCorrupted);
     const grids: PatchGrid[] = [];
     this.points.forEach((point, i) => {
