@@ -194,17 +194,36 @@ describe('two texts compared through the engine process', function () {
       assert.deepEqual(first.layers, [-1, 0, 1, 2]);
       assert.ok(first.l2[0].some((v) => v > 0), 'the renamed tokens part at the embedding');
       assert.deepEqual(service.viewState().textDiff, again, 'the last comparison replaces the one before');
-      await assert.rejects(service.diffTexts({ label: 'long', text: A.repeat(8) }, { label: 'B', text: B }), /long has \d+ tokens, more than the model reads in one pass \(64\)\. .*Max Tokens setting/);
-      assert.deepEqual(service.viewState().textDiff, again, 'a comparison that fails leaves the last one');
-      assert.deepEqual(store.get(modelKey(settings.model))?.textDiff, again);
+      // Longer than one pass: windows continued through the KV cache, equal to one pass of the core.
+      const long = await service.diffTexts({ label: 'long A', text: A.repeat(4) }, { label: 'long B', text: B.repeat(4) });
+      assert.ok(long.a.tokens.length > 64, 'the long text needs more than one window');
       const core = await TextDiff.open(settings.model);
       try {
+        const close = (got: number[][], expected: number[][]) => got.forEach((row, p) => row.forEach((v, k) => assert.ok(Math.abs(v - expected[p][k]) < 1e-4 * Math.max(1, expected[p][k]))));
         const expected = textDiffSelectionOf(await core.compareTexts({ a: { label: 'A', text: A }, b: { label: 'B', text: B } }, { maxTokens: 64 }));
         assert.deepEqual({ ...first, l2: [] }, { ...expected, l2: [] });
-        first.l2.forEach((row, p) => row.forEach((v, k) => assert.ok(Math.abs(v - expected.l2[p][k]) < 1e-4 * Math.max(1, expected.l2[p][k]))));
+        close(first.l2, expected.l2);
+        const onePass = textDiffSelectionOf(await core.compareTexts({ a: { label: 'long A', text: A.repeat(4) }, b: { label: 'long B', text: B.repeat(4) } }, { maxTokens: 4096 }));
+        close(long.l2, onePass.l2);
       } finally {
         await core.dispose();
       }
+    } finally {
+      engine.stop();
+    }
+  });
+  it('refuses a text longer than one pass in the extension\'s words where the model carries no KV cache, keeping the last comparison', async () => {
+    const model = await ensureModel('merged-if');
+    const settings: Settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 16, batchSize: 1 };
+    const data = new Map<string, unknown>();
+    const store = new ResultsStore({ get: <T>(k: string) => data.get(k) as T | undefined, update: (k, v) => (data.set(k, v), Promise.resolve()) });
+    const engine = new EngineClient({ enginePath: path.resolve(__dirname, '../src/engine/main.ts'), execArgv: ['--import', 'tsx'], idleTimeoutMs: 60_000 });
+    const service = new ProfileService(engine, store, new QuietUi(), () => settings, () => undefined);
+    try {
+      const short = await service.diffTexts({ label: 'A', text: 'x = 1' }, { label: 'B', text: 'x = 2' });
+      await assert.rejects(service.diffTexts({ label: 'long', text: A.repeat(4) }, { label: 'B', text: B }), /long has \d+ tokens, more than the model reads in one pass \(16\), and the model has no KV cache.*Max Tokens setting/);
+      assert.deepEqual(service.viewState().textDiff, short, 'a comparison that fails leaves the last one');
+      assert.deepEqual(store.get(modelKey(settings.model))?.textDiff, short);
     } finally {
       engine.stop();
     }

@@ -166,11 +166,14 @@ export class EngineServer {
     this.diff ??= await TextDiff.open(opened.spec, { ...opened.options, signal });
     signal.throwIfAborted();
     const tokenizer = await this.diff.getTokenizer();
-    const window = this.diff.windowLength(options);
+    const policy = this.diff.windowPolicy(options);
     const [ea, eb] = [tokenizer.encode(a.text), tokenizer.encode(b.text)];
-    // Checked here to say it in the extension's words (the core's message names the CLI option).
+    // Longer texts run as windows continued through the KV cache; a model without one is refused
+    // here, in the extension's words (the core's message names the CLI option).
     for (const [side, e] of [[a, ea], [b, eb]] as const) {
-      if (e.ids.length > window) throw new Error(`${side.label} has ${e.ids.length} tokens, more than the model reads in one pass (${window}). Compare shorter selections, or raise the Max Tokens setting (layerProfiler.maxTokens).`);
+      if (e.ids.length > policy.windowLength && !policy.carriesCache) {
+        throw new Error(`${side.label} has ${e.ids.length} tokens, more than the model reads in one pass (${policy.windowLength}), and the model has no KV cache to carry a pass on. Compare shorter selections, or raise the Max Tokens setting (layerProfiler.maxTokens).`);
+      }
     }
     const { alignment, points } = await this.diff.compareIds(ea.ids, eb.ids, options);
     return textDiffSelectionOf({ a: { label: a.label, ...ea }, b: { label: b.label, ...eb }, alignment, points });
