@@ -7,6 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { ANALYSIS_PREFIX } from '../graph/names';
 import { ProfileCancelledError } from './cancel';
+import { GarbagePacer } from './garbage';
 import { buildContinuationFeeds, buildFeeds, planFeeds, presentOutputs, type CacheDims, type FeedPlan } from './feeds';
 
 export interface SessionSettings {
@@ -86,6 +87,8 @@ export class WindowRunner<V> {
   readonly decodesTokenByToken: boolean;
   /** Windows after a text's first continue one token at a time (the graph refused several at once after a prompt). */
   private continuesTokenByToken = false;
+  /** Keeps a long run's memory flat: passes' spent output buffers are collected every few thousand tokens. */
+  private readonly garbage = new GarbagePacer();
 
   constructor(
     readonly session: ort.InferenceSession,
@@ -145,6 +148,7 @@ export class WindowRunner<V> {
       const feeds = buildContinuationFeeds(this.plan, { ids, position, past });
       Object.assign(feeds, this.readout.extraFeeds?.(target && [target], ids.length, 1));
       const result = await this.session.run(feeds, fetches);
+      this.garbage.ran(ids.length);
       past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
       position += ids.length;
       return this.readout.extract(result, ids.length, 0, ids.length);
@@ -180,6 +184,7 @@ export class WindowRunner<V> {
     const feeds = buildFeeds(this.plan, { ids: windows, length, padId });
     Object.assign(feeds, this.readout.extraFeeds?.(targets, length, windows.length));
     const out = await this.session.run(feeds, this.readout.fetches);
+    this.garbage.ran(length * windows.length);
     return windows.map((w, b) => this.readout.extract(out, length, b, w.length));
   }
 
