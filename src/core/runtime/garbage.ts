@@ -2,9 +2,10 @@
  * Paced garbage collection for long runs. Every pass hands back fresh output buffers (ONNX
  * Runtime's, wrapped as ArrayBuffers); they are garbage once read, but V8 collects them only
  * when its own heuristics say so, so a run over a large folder held tens of MB more than one over
- * a small folder (bench, `profile` at the default settings over 10, 100 and 1,000 files: peak
- * RSS 342, 352 and 425 MiB; with these collections 358, 352 and 390 MiB, the rest of the growth
- * being native memory the allocator keeps). A full collection of this small heap takes
+ * a small folder (bench, `profile` at the default settings over 10, 100 and 1,000 files, ORT's
+ * arena off: peak RSS 342, 352 and 425 MiB; with these collections 358, 352 and 390 MiB, the rest
+ * of the growth being native memory the allocator kept, which the arena avoids: see
+ * DEFAULT_CPU_MEMORY). A full collection of this small heap takes
  * milliseconds, and it runs only every few thousand tokens.
  */
 import v8 from 'node:v8';

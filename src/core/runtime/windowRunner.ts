@@ -40,16 +40,19 @@ export interface CpuMemory {
 }
 
 /**
- * Neither. Measured on the bench's model (genai-gqa, hidden 512, 8 layers, 32k vocabulary; a
- * 2-core VM), peak RSS while profiling, above the loaded model, with windows of varied length:
- * at the default batch budget, arena and pattern 488 MB, arena only 455, pattern only 484,
- * neither 437; with 2048-token windows three to a batch, 724, 630, 615 and 615. The arena keeps
- * the largest blocks it ever handed out (and grows in powers of two), and each memory pattern
- * is one block per input shape, while a folder's windows come in many shapes; without them
- * freed buffers go back to the system. Time was the same within noise (interleaved rounds:
- * 1.03, 0.97 and 1.01 of arena and pattern's).
+ * The arena without memory patterns. Measured on the bench's model (genai-gqa, hidden 512, 8
+ * layers, 32k vocabulary; a 2-core VM). Peak RSS while profiling (after loading, the loaded model
+ * included), with windows of varied length: at the default batch budget, arena and pattern 488 MB, arena only
+ * 455, pattern only 484, neither 437; with 2048-token windows three to a batch, 724, 630, 615 and
+ * 615. Each memory pattern is one block per input shape, and a folder's windows come in many
+ * shapes: patterns cost the most. Peak RSS of the command line over folders of 10, 100 and 1,000
+ * files (`npm run bench -- --only folders`): arena only 367, 379 and 390 MiB (1.06×, flat);
+ * neither 358, 352 and 390 (1.11×); both 374, 369 and 421 (1.14×). The arena reaches its size
+ * with the first full window and keeps it, so memory stays flat as the folder grows; without it,
+ * the allocator's share grows with the passes. Time was the same within noise (interleaved
+ * rounds: 1.03, 0.97 and 1.01 of arena and pattern's).
  */
-export const DEFAULT_CPU_MEMORY: CpuMemory = { arena: false, pattern: false };
+export const DEFAULT_CPU_MEMORY: CpuMemory = { arena: true, pattern: false };
 export function ortSessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
   return {
     ...(settings.executionProvider && settings.executionProvider !== 'cpu' ? { executionProviders: [settings.executionProvider] } : {}),
