@@ -112,4 +112,17 @@ describe('batch budget', () => {
     assert.ok(got.batches.filter((b) => b.includes(512)).every((b) => b.length === 1));
     assert.deepEqual(got.delivered, (await runQueue(1)).delivered);
   });
+
+  it('pushReady runs in queue order: after the windows queued before it, before those after', async () => {
+    const order: string[] = [];
+    const q = new WindowQueue<string, number>({ batchSize: 4, run: async (ws) => ws.map((w) => w.length), deliver: (item) => order.push(item) });
+    q.pushReady(() => order.push('ready first')); // nothing waits: at once
+    assert.deepEqual(order, ['ready first']);
+    q.push('a', [1, 2, 3]);
+    q.pushReady(() => order.push('ready after a'));
+    q.push('b', [1, 2, 3]);
+    assert.deepEqual(order, ['ready first']);
+    await q.flush(true);
+    assert.deepEqual(order, ['ready first', 'a', 'ready after a', 'b']);
+  });
 });

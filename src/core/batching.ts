@@ -85,10 +85,12 @@ export interface WindowQueueOptions<T, V> {
 }
 
 interface Entry<T, V> {
-  item: T;
+  item?: T;
   window: number[];
   values?: V;
   done: boolean;
+  /** An entry with no window (a text whose values are known): run when its turn to be delivered comes. */
+  ready?: () => void;
 }
 
 export class WindowQueue<T, V> {
@@ -109,6 +111,25 @@ export class WindowQueue<T, V> {
     this.entries.push({ item, window, done: false });
   }
 
+  /**
+   * Something with no window to run (a text taken from the record cache) that must be delivered
+   * in queue order: `ready` runs after every window queued before it, so statistics accumulate
+   * in the same order whatever the batching and whichever texts came from the cache.
+   */
+  pushReady(ready: () => void): void {
+    this.entries.push({ window: [], done: true, ready });
+    this.deliverDone();
+  }
+
+  /** Delivers the finished entries at the head of the queue. */
+  private deliverDone(): void {
+    while (this.entries.length && this.entries[0].done) {
+      const e = this.entries.shift()!;
+      if (e.ready) e.ready();
+      else this.opts.deliver(e.item as T, e.values as V);
+    }
+  }
+
   /** Runs batches while enough windows wait to choose from (all of them when `all`). */
   async flush(all: boolean): Promise<void> {
     while (await this.runOne(all));
@@ -127,10 +148,7 @@ export class WindowQueue<T, V> {
       e.done = true;
       this.padding.tokens += e.window.length;
     });
-    while (this.entries.length && this.entries[0].done) {
-      const e = this.entries.shift()!;
-      this.opts.deliver(e.item, e.values as V);
-    }
+    this.deliverDone();
     return true;
   }
 }

@@ -182,29 +182,36 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       acc: TextAccumulator;
       planned: TextWindows;
       remaining: number;
+      /** Run alone, outside the queue (windows continued through the KV cache): its result still joins in queue order. */
+      alone?: boolean;
     }
     const feed = (text: Pending, values: WindowProbeValues) => {
       const first = text.remaining === text.planned.windows;
       feedWindow(text.acc, values, numLayers, first && opts.skipFirstToken ? 1 : 0);
       progress.tokensDone += values.tokens;
       if (--text.remaining === 0) {
-        const stats = text.acc.finish(text.planned);
-        const bad = nonFiniteValues(stats);
-        if (bad) {
-          // One text's NaN would make every statistic of the dataset NaN.
-          skipped.push({ path: text.label, reason: `the model's values are not finite: ${bad}` });
-          progress.textsTotal -= 1;
-          return;
-        }
-        addText(moments, stats);
-        const record = textRecord(text.label, text.sha256, stats);
-        records.push(record);
-        observer?.text?.(record);
-        if (cache) storing.push(cache.put(record));
-        datasetTokens += text.acc.tokenCount;
-        progress.textsDone += 1;
-        progress.current = text.label;
+        if (text.alone) queue.pushReady(() => finishText(text));
+        else finishText(text);
       }
+    };
+    /** A text's statistics join the dataset's, in the order the texts came (see WindowQueue.pushReady). */
+    const finishText = (text: Pending) => {
+      const stats = text.acc.finish(text.planned);
+      const bad = nonFiniteValues(stats);
+      if (bad) {
+        // One text's NaN would make every statistic of the dataset NaN.
+        skipped.push({ path: text.label, reason: `the model's values are not finite: ${bad}` });
+        progress.textsTotal -= 1;
+        return;
+      }
+      addText(moments, stats);
+      const record = textRecord(text.label, text.sha256, stats);
+      records.push(record);
+      observer?.text?.(record);
+      if (cache) storing.push(cache.put(record));
+      datasetTokens += text.acc.tokenCount;
+      progress.textsDone += 1;
+      progress.current = text.label;
     };
     // Independent windows of different texts share batches, grouped by length, as many as the
     // batch budget allows at their padded length (see batching.ts).
@@ -240,11 +247,15 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       }
       const cached = await cache?.get(source.label, sha256);
       if (cached) {
-        addText(moments, cached);
-        records.push(cached);
-        observer?.text?.(cached);
-        datasetTokens += cached.tokens;
-        progress.textsDone += 1;
+        // In queue order, after the texts still waiting for a batch: the statistics then add up
+        // in the same order as a run that profiles every text (the same numbers to the last bit).
+        queue.pushReady(() => {
+          addText(moments, cached);
+          records.push(cached);
+          observer?.text?.(cached);
+          datasetTokens += cached.tokens;
+          progress.textsDone += 1;
+        });
         continue;
       }
       let ids: number[];
@@ -266,8 +277,9 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       const planned = planTextWindows(ids, policy);
       if (runStarted === undefined) runStarted = Date.now();
       else preparingMs += Date.now() - preparing;
-      const pending: Pending = { label: source.label, sha256, acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows };
-      if (policy.carriesCache && planned.windows > 1) {
+      const alone = policy.carriesCache && planned.windows > 1;
+      const pending: Pending = { label: source.label, sha256, acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows, alone };
+      if (alone) {
         // Its windows continue one another through the cache: run them in order, alone.
         try {
           for await (const values of this.runText(planned, opts, tokenizer.padId, signal)) {
