@@ -8,6 +8,7 @@ import { WindowQueue } from '../src/core/batching';
 import { LayerProfiler } from '../src/core/profiler';
 import { planTextWindows } from '../src/core/windows';
 import { ensureModel, type ModelStyle } from '../test/modelgen';
+import { makeTexts } from './texts';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
@@ -30,24 +31,10 @@ const MEDIAN_CHARS = arg('median-chars', 400);
 const STYLE = (argv.includes('--style') ? argv[argv.indexOf('--style') + 1] : 'genai-gqa') as ModelStyle;
 const log = (s: string) => !json && process.stderr.write(s + '\n');
 
-/** Seeded source-like texts whose lengths are log-normal (median --median-chars, most within one window). */
-function makeTexts(n: number): { label: string; text: string }[] {
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const line = (i: number) => `  int value${i} = compute(${i}, "item ${i}") + offset * ${i % 7};\n`;
-  return Array.from({ length: n }, (_, k) => {
-    const chars = Math.round(Math.min(6000, Math.max(40, Math.exp(Math.log(MEDIAN_CHARS) + 0.9 * normal()))));
-    let text = `// file ${k}\n`;
-    for (let i = 0; text.length < chars; i++) text += line(i + k);
-    return { label: `t${k}`, text: text.slice(0, chars) };
-  });
-}
-
 async function main(): Promise<void> {
   const model = await ensureModel(STYLE, { hidden: HIDDEN, layers: LAYERS, heads: Math.max(2, HIDDEN / 64), intermediate: HIDDEN * 4, vocabSize: VOCAB, maxPositions: 2048, seed: 1 });
   const profiler = await LayerProfiler.open({ kind: 'local', path: model.dir }, { allowSpinning: false });
-  const texts = makeTexts(TEXTS);
+  const texts = makeTexts(TEXTS, MEDIAN_CHARS);
   const tokenizer = await profiler.getTokenizer();
   const policy = profiler.windowPolicy({ maxTokens: MAX_TOKENS });
   const planned = texts.map((t) => planTextWindows(tokenizer.encode(t.text).ids, policy));

@@ -10,11 +10,17 @@
  * overheadRatio = profile time / floor time (what the probes cost); plainRatio = profile time /
  * plain time. Ratios are taken round by round (the sides of a round ran back to back), then their
  * median, with min and max beside it.
+ *
+ * Memory and throughput sections follow (bench/memory.ts): tokens/s and peak RSS per batch size
+ * and window length, peak RSS of `profile` and `lens` over growing folders, and the cached
+ * re-run. `--only speed,batching,folders,lens-folders,cache` runs some sections alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel, type ModelStyle } from '../test/modelgen';
+import { DEFAULT_MAX_BATCH_TOKENS } from '../src/core/batching';
+import { batchingSection, cacheSection, folderSection, mib, type BatchRow, type CachedRerun, type FolderMemory } from './memory';
 import type { FromSide, Side, SideArgs, ToSide } from './side';
 
 const argv = process.argv.slice(2);
@@ -35,6 +41,28 @@ const THREADS = arg('threads', 0);
 const STYLE = (argv.includes('--style') ? argv[argv.indexOf('--style') + 1] : 'genai-gqa') as ModelStyle;
 /** Also run the profile pass over the whole graph (no pruning), to show what pruning saves. */
 const WITH_UNPRUNED = argv.includes('--with-unpruned');
+const SECTIONS = ['speed', 'batching', 'folders', 'lens-folders', 'cache'] as const;
+type Section = (typeof SECTIONS)[number];
+const list = (name: string, fallback: string[]) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1].split(',') : fallback;
+};
+const ONLY = list('only', [...SECTIONS]) as Section[];
+for (const s of ONLY) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (sections: ${SECTIONS.join(', ')})`);
+const numbers = (name: string, fallback: number[]) => list(name, fallback.map(String)).map(Number);
+/** Folder sizes for the profile and lens memory sections (the lens reads each text alone, with the head at every point: slower). */
+const FOLDER_SIZES = numbers('folder-files', [10, 100, 1000]);
+const LENS_FOLDER_SIZES = numbers('lens-folder-files', [10, 100]);
+/** Folder texts: log-normal lengths around this many characters, the first one longer than a window. */
+const FOLDER_MEDIAN_CHARS = arg('folder-median-chars', 80);
+// About 600 tokens: one full 512-token window and a continuation.
+const LONG_CHARS = 1200;
+const CACHE_FILES = arg('cache-files', 100);
+const BATCH_WINDOWS = numbers('batch-windows', [512, 2048]);
+const BATCH_SIZES = numbers('batch-sizes', [1, 4, 16]);
+/** Window-filling texts per configuration (default: three batches of 4 at 512 tokens, one at 2048; slow on two cores). */
+const BATCH_TEXTS = argv.includes('--batch-texts') ? arg('batch-texts', 12) : undefined;
+const BENCH_ROOT = argv.includes('--folder-root') ? argv[argv.indexOf('--folder-root') + 1] : path.join(os.tmpdir(), 'layer-profiler-bench');
 
 const log = (s: string) => !json && process.stderr.write(s + '\n');
 
@@ -91,9 +119,10 @@ function expect<K extends string>(m: FromSide, key: K): number {
   return v;
 }
 
-async function main(): Promise<void> {
-  log(`generating ${STYLE}: hidden ${HIDDEN}, ${LAYERS} layers, ${HEADS} heads, vocabulary ${VOCAB}`);
-  const model = await ensureModel(STYLE, { hidden: HIDDEN, layers: LAYERS, heads: HEADS, intermediate: INTERMEDIATE, vocabSize: VOCAB, maxPositions: Math.max(TOKENS, 512), seed: 1 });
+type Model = Awaited<ReturnType<typeof ensureModel>>;
+
+/** The three (four) sides in interleaved rounds: the JSON fields of issue 12's contract, and the lines to print. */
+async function speedSection(model: Model): Promise<{ result: Record<string, unknown>; lines: string[] }> {
   const sides: Side[] = ['plain', 'floor', 'profile', 'lens', ...(WITH_UNPRUNED ? (['profile-unpruned'] as const) : [])];
   const procs = new Map<Side, SideProcess>();
   const loadMs: Partial<Record<Side, number>> = {};
@@ -150,11 +179,6 @@ async function main(): Promise<void> {
     model: { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB, tokensPerPass: TOKENS, batch: 1 },
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || 'all (ORT default)' },
   };
-  if (json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    return;
-  }
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const r3 = (r: Range, d = 3) => `${r.median.toFixed(d)} (min ${r.min.toFixed(d)}, max ${r.max.toFixed(d)})`;
   const lines = [
     `model: generated ${STYLE}, hidden ${HIDDEN}, ${LAYERS} layers, ${HEADS} heads (${model.kvHeads} KV), MLP ${INTERMEDIATE}, vocabulary ${VOCAB}; ${TOKENS} tokens per pass, ${ROUNDS} interleaved rounds`,
@@ -172,7 +196,58 @@ async function main(): Promise<void> {
     noisy ? `NOISY: the middle half of the rounds' overhead ratios spans ${(spread * 100).toFixed(0)}% of the median; rerun on a quieter machine or with more --rounds` : `stable: the middle half of the rounds' overhead ratios spans ${(spread * 100).toFixed(1)}% of the median`,
     '',
   ];
-  process.stdout.write(lines.join('\n'));
+  return { result, lines };
+}
+
+async function main(): Promise<void> {
+  log(`generating ${STYLE}: hidden ${HIDDEN}, ${LAYERS} layers, ${HEADS} heads, vocabulary ${VOCAB}`);
+  // Positions for the 2048-token windows of the batching section.
+  const model = await ensureModel(STYLE, { hidden: HIDDEN, layers: LAYERS, heads: HEADS, intermediate: INTERMEDIATE, vocabSize: VOCAB, maxPositions: Math.max(TOKENS, 2048), seed: 1 });
+  const threads = THREADS || undefined;
+  const out: Record<string, unknown> = { sections: ONLY };
+  const lines: string[] = [];
+  const section = (title: string) => log(`${title}:`);
+  if (ONLY.includes('speed')) {
+    section('speed (interleaved rounds)');
+    const speed = await speedSection(model);
+    Object.assign(out, speed.result);
+    lines.push(...speed.lines);
+  } else {
+    out.model = { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB };
+    out.machine = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || 'all (ORT default)' };
+  }
+  if (ONLY.includes('batching')) {
+    section('batching (one process per configuration; a fixed batch opens the token budget to batch × window)');
+    const rows: BatchRow[] = await batchingSection(model.dir, { windows: BATCH_WINDOWS, batches: BATCH_SIZES, defaultBudget: DEFAULT_MAX_BATCH_TOKENS, texts: (w) => BATCH_TEXTS ?? (w <= 512 ? 12 : 4), threads, log });
+    out.batching = rows;
+    lines.push('batching: tokens/s and peak RSS while profiling (apart from loading), one run each', ...rows.map((r) => `  window ${r.window}, batch ${r.batchSize} within ${r.maxBatchTokens} tokens (largest pass ${r.largestBatch}): ${r.tokensPerSecond.toFixed(0)} tokens/s, peak RSS ${mib(r.runPeakRssBytes)}`));
+  }
+  const folderLines = (f: FolderMemory) => [
+    `${f.command} over folders at the default settings (model ${mib(f.modelBytes)}, limit ${mib(f.limitBytes)}):`,
+    ...f.runs.map((r) => `  ${r.files} files, ${r.tokens} tokens: peak RSS ${mib(r.peakRssBytes)}, at the end ${mib(r.endRssBytes)}, ${r.seconds.toFixed(1)} s`),
+    `  largest / smallest peak ${f.peakRatio.toFixed(3)}: ${f.flat ? 'flat (within 10%)' : 'NOT FLAT'}; ${f.withinLimit ? 'within' : 'OVER'} model size + 1 GiB`,
+  ];
+  const folderOpts = { root: BENCH_ROOT, medianChars: FOLDER_MEDIAN_CHARS, longChars: LONG_CHARS, threads, log };
+  if (ONLY.includes('folders')) {
+    section('profile over growing folders (the command line, one process each)');
+    const f = await folderSection('profile', model.dir, model.onnxPath, { ...folderOpts, sizes: FOLDER_SIZES });
+    out.folderMemory = f;
+    lines.push(...folderLines(f));
+  }
+  if (ONLY.includes('lens-folders')) {
+    section('lens over growing folders');
+    const f = await folderSection('lens', model.dir, model.onnxPath, { ...folderOpts, sizes: LENS_FOLDER_SIZES });
+    out.lensFolderMemory = f;
+    lines.push(...folderLines(f));
+  }
+  if (ONLY.includes('cache')) {
+    section('cached re-run');
+    const c: CachedRerun = await cacheSection(model.dir, { ...folderOpts, files: CACHE_FILES });
+    out.cachedRerun = c;
+    lines.push(`cached re-run of ${c.files} files: first ${c.first.seconds.toFixed(1)} s, re-run ${c.rerun.seconds.toFixed(2)} s (${c.speedup.toFixed(1)}×)${c.rerunLoadedNoModel ? ', no model loaded' : ', MODEL LOADED'}, ${c.identical ? 'identical results' : 'RESULTS DIFFER'}; peak RSS ${mib(c.first.peakRssBytes)} vs ${mib(c.rerun.peakRssBytes)}`);
+  }
+  if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else process.stdout.write(lines.join('\n') + '\n');
 }
 
 main().then(

@@ -140,7 +140,7 @@ describe('command line', function () {
 
   it('npm run bench -- --json prints the bench schema object (small shape)', async () => {
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), '--json', '--hidden', '64', '--heads', '4', '--layers', '2', '--vocab-size', '512', '--tokens', '32', '--rounds', '2', '--warmup', '1'], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), '--json', '--only', 'speed', '--hidden', '64', '--heads', '4', '--layers', '2', '--vocab-size', '512', '--tokens', '32', '--rounds', '2', '--warmup', '1'], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
     );
     const result = JSON.parse(out);
     validator('bench-v1.schema.json')(result);
@@ -149,6 +149,23 @@ describe('command line', function () {
     assert.equal(result.vocabSize, 512);
     assert.equal(result.rounds, 2);
     for (const side of ['plain', 'floor', 'profile']) assert.ok(result.peakRssBytes[side] > 1e6, side);
+  });
+
+  it('npm run bench -- --only (the memory sections) prints the bench schema object (small shape, small folders)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'lp-bench-'));
+    const args = ['--json', '--only', 'batching,folders,lens-folders,cache', '--hidden', '64', '--heads', '4', '--layers', '2', '--vocab-size', '512', '--batch-windows', '32', '--batch-sizes', '1,4', '--batch-texts', '4', '--folder-files', '2,4', '--lens-folder-files', '2,3', '--cache-files', '3', '--folder-root', root];
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), ...args], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    const result = JSON.parse(out);
+    validator('bench-v1.schema.json')(result);
+    assert.equal(result.overheadRatio, undefined);
+    // Batch 1 and 4 within 4 × 32 tokens, then the default batch within the default budget.
+    assert.deepEqual(result.batching.map((r: { batchSize: number; maxBatchTokens: number }) => [r.batchSize, r.maxBatchTokens]), [[1, 32], [4, 128], [16, 512]]);
+    assert.deepEqual(result.folderMemory.runs.map((r: { files: number }) => r.files), [2, 4]);
+    assert.deepEqual(result.lensFolderMemory.runs.map((r: { files: number }) => r.files), [2, 3]);
+    assert.equal(result.cachedRerun.rerunLoadedNoModel, true);
+    assert.equal(result.cachedRerun.identical, true);
   });
 
   it('merge combines shards of one dataset exactly', async () => {

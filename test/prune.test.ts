@@ -144,7 +144,7 @@ describe('pruning the instrumented graph', function () {
           const text = [...ids(4, len), ...ids(5, len), ...ids(6, 3)];
           const windowed = async (p: LayerProfiler) => {
             const out: WindowProbeValues[] = [];
-            for await (const v of p.runText(planTextWindows(text, p.windowPolicy({ maxTokens: Math.max(1, len - 1) })), 2, padId)) out.push(v);
+            for await (const v of p.runText(planTextWindows(text, p.windowPolicy({ maxTokens: Math.max(1, len - 1) })), { batchSize: 2 }, padId)) out.push(v);
             return out;
           };
           // (ort-genai-tiny-random-llama-fp16 fails to continue a multi-token window through its cache

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PROFILE_OPTIONS, type LoadOptions } from '../core/api';
+import { DEFAULT_MAX_BATCH_TOKENS } from '../core/batching';
 import { lensTokensToCsv, lensToCsv, lensToJson } from '../core/lens/lensExport';
 import { LENS_SCHEMA, type LensDataset, type LensResults, type LensText } from '../core/lens/lensResults';
 import { DEFAULT_LENS_K, LogitLens } from '../core/lens/logitLens';
@@ -29,6 +30,7 @@ interface LensOptions {
   k: number;
   maxTokens: number;
   batchSize: number;
+  maxBatchTokens: number;
   json?: string;
   csv?: string;
   csvTokens?: string;
@@ -45,7 +47,8 @@ export function registerLensCommand<O extends object>(command: Command, deps: Le
     .option('--dataset <name=path>', 'a dataset (folder or file) summarised per layer (repeatable)', collect)
     .option('--k <n>', 'top-k predictions kept per position', positiveInt, DEFAULT_LENS_K)
     .option('--max-tokens <n>', 'longest window of tokens', positiveInt, DEFAULT_PROFILE_OPTIONS.maxTokens)
-    .option('--batch-size <n>', 'windows per forward pass', positiveInt, 1)
+    .option('--batch-size <n>', 'most windows per forward pass', positiveInt, DEFAULT_PROFILE_OPTIONS.batchSize)
+    .option('--max-batch-tokens <n>', 'most tokens per forward pass (windows × padded length), up to --batch-size windows', positiveInt, DEFAULT_MAX_BATCH_TOKENS)
     .option('--json <file>', 'write lens results JSON (layer-profiler/lens@1)')
     .option('--csv <file>', 'write one CSV row per dataset and layer')
     .option('--csv-tokens <file>', 'write one CSV row per text, layer and position (for --text / --file)')
@@ -68,7 +71,7 @@ export function registerLensCommand<O extends object>(command: Command, deps: Le
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path}`);
       const lens = await LogitLens.open(spec, { ...deps.loadOptions(o, !!o.quiet), k: o.k });
       try {
-        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize };
+        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens };
         const read: LensText[] = [];
         for (const t of texts) read.push(await lens.lensText(t.label, t.text, opts, deps.signal, t.path));
         const summaries: LensDataset[] = [];

@@ -7,6 +7,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PROFILE_OPTIONS, type DatasetInput, type LoadOptions } from '../core/api';
+import { DEFAULT_MAX_BATCH_TOKENS } from '../core/batching';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import type { DatasetResult, ProfileResults } from '../core/results';
 import { buildResults, IncompatibleResultsError, mergeResults, toCsv, toJson } from '../core/results/build';
@@ -82,7 +83,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
     .option('--json <file>', 'write results JSON (layer-profiler/profile@2); - for stdout')
     .option('--csv <file>', 'write one CSV row per dataset and layer; - for stdout')
     .option('--max-tokens <n>', 'longest window of tokens; longer texts are split and pooled', positiveInt, DEFAULT_PROFILE_OPTIONS.maxTokens)
-    .option('--batch-size <n>', 'windows per forward pass', positiveInt, DEFAULT_PROFILE_OPTIONS.batchSize)
+    .option('--batch-size <n>', 'most windows per forward pass', positiveInt, DEFAULT_PROFILE_OPTIONS.batchSize)
+    .option('--max-batch-tokens <n>', 'most tokens per forward pass (windows × padded length): a batch holds as many windows as fit, up to --batch-size, so memory follows tokens', positiveInt, DEFAULT_MAX_BATCH_TOKENS)
     .option('--include <glob>', 'only files matching (repeatable)', collect)
     .option('--exclude <glob>', 'skip files matching (repeatable)', collect)
     .option('--max-file-size <bytes>', 'skip larger files', positiveInt, DEFAULT_MAX_FILE_BYTES)
@@ -94,7 +96,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
     .option('--record-cache <dir>', 'where per-text records are kept between runs (default ~/.cache/layer-profiler/records, or $LAYER_PROFILER_RECORD_CACHE)')
     .option('--shard <K/N>', 'profile only the K-th of N shards of every dataset (by content hash; Slurm arrays and Kubernetes Indexed Jobs are read from the environment)')
     .option('--quiet', 'no progress on stderr')
-    .action(async (o: CommonOptions & { cache: boolean; recordCache?: string; shard?: string; dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; force?: boolean; skipFirstToken?: boolean; quiet?: boolean }) => {
+    .action(async (o: CommonOptions & { cache: boolean; recordCache?: string; shard?: string; dataset: string[]; json?: string; csv?: string; compareJson?: string; maxTokens: number; batchSize: number; maxBatchTokens: number; include?: string[]; exclude?: string[]; maxFileSize: number; mergeInto?: string; force?: boolean; skipFirstToken?: boolean; quiet?: boolean }) => {
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       const datasets = o.dataset.map(parseDatasetArg);
       const names = new Set<string>();
@@ -126,7 +128,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       if (fromCache) {
         // Every text was profiled before with this model and these settings: no model is loaded.
         log(`0 profiled, ${cache!.hits} from cache (${cacheDir}); the model was not loaded`);
-        const settings = { ...fromCache.facts.settings, batchSize: o.batchSize, maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
+        const settings = { ...fromCache.facts.settings, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens, maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
         let out = buildResults(fromCache.facts.model, fromCache.facts.runtime, settings, fromCache.datasets, { createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs], ...cacheNote() });
         if (earlier) {
           refuseOrWarn(mergeProblems(earlier, out, o.mergeInto!, 'this run'), `--merge-into ${o.mergeInto}`, !!o.force);
@@ -145,7 +147,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       const profiler = await LayerProfiler.open(spec, loadOptions({ ...o, threads }, signal, !!o.quiet));
       try {
         log(`found ${profiler.numLayers} layers`);
-        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, skipFirstToken: !!o.skipFirstToken };
+        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens, skipFirstToken: !!o.skipFirstToken };
         const settings = { ...profiler.effectiveSettings(opts), maxFileBytes: o.maxFileSize, ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) };
         const provenance = () => ({ createdAt: new Date().toISOString(), commandLine: ['layer-profiler', ...commandArgs], ...cacheNote() });
         const assemble = (done: DatasetResult[]) => buildResults(profiler.modelInfo(), profiler.runtimeInfo(), settings, done, provenance());

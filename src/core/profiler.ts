@@ -9,7 +9,7 @@ import { tokenOffsets } from './model/tokenOffsets';
 import type { OpenOptions } from './modelLoading';
 import { instrumentForProfile } from './profileGraph';
 import type { DatasetResult, ProfileSettings, SkippedFile, TextRecord, TokenProfile } from './results';
-import { WindowQueue } from './batching';
+import { batchBudget, batchCapacity, consecutiveBatches, DEFAULT_MAX_BATCH_TOKENS, WindowQueue } from './batching';
 import { inShard } from './dataset/shard';
 import type { RecordCache } from './cache/recordCache';
 import { streamed } from './runtime/streamed';
@@ -55,20 +55,28 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     return out;
   }
 
+  /** How many windows of a padded length one batch may hold under these options (see batching.ts). */
+  batchCapacity(opts: Pick<ProfileOptions, 'batchSize' | 'maxBatchTokens'>): (longest: number) => number {
+    const budget = batchBudget(opts, this.resolved.config?.numHeads);
+    return (longest) => batchCapacity(longest, budget);
+  }
+
   /**
    * Runs one text's windows: segments continue through the KV cache where the model has one,
-   * else its windows run in batches. Yields each window's values in order; cancellable between windows.
+   * else its windows run in batches within the batch budget. Yields each window's values in
+   * order; cancellable between windows.
    */
-  async *runText(planned: TextWindows, batchSize: number, padId: number, signal?: AbortSignal): AsyncGenerator<WindowProbeValues> {
+  async *runText(planned: TextWindows, opts: Pick<ProfileOptions, 'batchSize' | 'maxBatchTokens'>, padId: number, signal?: AbortSignal): AsyncGenerator<WindowProbeValues> {
+    const capacity = this.batchCapacity(opts);
     for (const segment of planned.segments) {
       if (this.session.carriesCache && segment.length > 1) {
         // Each window as it finishes, so progress moves inside a long text.
         yield* streamed<WindowProbeValues>((onWindow) => this.session.runContinued(segment, signal, undefined, onWindow));
         continue;
       }
-      for (let i = 0; i < segment.length; i += batchSize) {
+      for (const batch of consecutiveBatches(segment, capacity)) {
         if (signal?.aborted) throw new ProfileCancelledError();
-        for (const values of await this.session.run(segment.slice(i, i + batchSize), padId)) yield values;
+        for (const values of await this.session.run(batch, padId)) yield values;
       }
     }
   }
@@ -90,7 +98,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     const absMean: number[][] = Array.from({ length: L }, () => []);
     const l2: number[][] = Array.from({ length: L }, () => []);
     let seen = 0;
-    for await (const v of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) {
+    for await (const v of this.runText(planned, opts, tokenizer.padId, signal)) {
       feedWindow(acc, v, L, seen === 0 && opts.skipFirstToken ? 1 : 0);
       for (let t = 0; t < v.tokens && seen + t < kept; t++) {
         for (let l = 0; l < L; l++) {
@@ -174,32 +182,40 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       acc: TextAccumulator;
       planned: TextWindows;
       remaining: number;
+      /** Run alone, outside the queue (windows continued through the KV cache): its result still joins in queue order. */
+      alone?: boolean;
     }
     const feed = (text: Pending, values: WindowProbeValues) => {
       const first = text.remaining === text.planned.windows;
       feedWindow(text.acc, values, numLayers, first && opts.skipFirstToken ? 1 : 0);
       progress.tokensDone += values.tokens;
       if (--text.remaining === 0) {
-        const stats = text.acc.finish(text.planned);
-        const bad = nonFiniteValues(stats);
-        if (bad) {
-          // One text's NaN would make every statistic of the dataset NaN.
-          skipped.push({ path: text.label, reason: `the model's values are not finite: ${bad}` });
-          progress.textsTotal -= 1;
-          return;
-        }
-        addText(moments, stats);
-        const record = textRecord(text.label, text.sha256, stats);
-        records.push(record);
-        observer?.text?.(record);
-        if (cache) storing.push(cache.put(record));
-        datasetTokens += text.acc.tokenCount;
-        progress.textsDone += 1;
-        progress.current = text.label;
+        if (text.alone) queue.pushReady(() => finishText(text));
+        else finishText(text);
       }
     };
-    // Independent windows of different texts share batches, grouped by length (see batching.ts).
-    const queue = new WindowQueue<Pending, WindowProbeValues>({ batchSize: opts.batchSize, run: (windows) => session.run(windows, tokenizer.padId), deliver: feed });
+    /** A text's statistics join the dataset's, in the order the texts came (see WindowQueue.pushReady). */
+    const finishText = (text: Pending) => {
+      const stats = text.acc.finish(text.planned);
+      const bad = nonFiniteValues(stats);
+      if (bad) {
+        // One text's NaN would make every statistic of the dataset NaN.
+        skipped.push({ path: text.label, reason: `the model's values are not finite: ${bad}` });
+        progress.textsTotal -= 1;
+        return;
+      }
+      addText(moments, stats);
+      const record = textRecord(text.label, text.sha256, stats);
+      records.push(record);
+      observer?.text?.(record);
+      if (cache) storing.push(cache.put(record));
+      datasetTokens += text.acc.tokenCount;
+      progress.textsDone += 1;
+      progress.current = text.label;
+    };
+    // Independent windows of different texts share batches, grouped by length, as many as the
+    // batch budget allows at their padded length (see batching.ts).
+    const queue = new WindowQueue<Pending, WindowProbeValues>({ batchSize: opts.batchSize, capacity: this.batchCapacity(opts), run: (windows) => session.run(windows, tokenizer.padId), deliver: feed });
     async function* flush(all: boolean): AsyncGenerator<ProfileProgress> {
       for (;;) {
         if (signal?.aborted) {
@@ -231,11 +247,15 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       }
       const cached = await cache?.get(source.label, sha256);
       if (cached) {
-        addText(moments, cached);
-        records.push(cached);
-        observer?.text?.(cached);
-        datasetTokens += cached.tokens;
-        progress.textsDone += 1;
+        // In queue order, after the texts still waiting for a batch: the statistics then add up
+        // in the same order as a run that profiles every text (the same numbers to the last bit).
+        queue.pushReady(() => {
+          addText(moments, cached);
+          records.push(cached);
+          observer?.text?.(cached);
+          datasetTokens += cached.tokens;
+          progress.textsDone += 1;
+        });
         continue;
       }
       let ids: number[];
@@ -257,11 +277,12 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       const planned = planTextWindows(ids, policy);
       if (runStarted === undefined) runStarted = Date.now();
       else preparingMs += Date.now() - preparing;
-      const pending: Pending = { label: source.label, sha256, acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows };
-      if (policy.carriesCache && planned.windows > 1) {
+      const alone = policy.carriesCache && planned.windows > 1;
+      const pending: Pending = { label: source.label, sha256, acc: new TextAccumulator(numLayers, session.substepKinds), planned, remaining: planned.windows, alone };
+      if (alone) {
         // Its windows continue one another through the cache: run them in order, alone.
         try {
-          for await (const values of this.runText(planned, opts.batchSize, tokenizer.padId, signal)) {
+          for await (const values of this.runText(planned, opts, tokenizer.padId, signal)) {
             feed(pending, values);
             if (due()) yield report();
           }
@@ -290,7 +311,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
    * The settings a run with `opts` actually uses: the window after the graph's caps, whether long
    * texts are exact, the first-token choice.
    */
-  effectiveSettings(opts: ProfileOptions): Pick<ProfileSettings, 'maxTokens' | 'positionLimit' | 'batchSize'> & Required<Pick<ProfileSettings, 'windowTokens' | 'windowsContinueThroughCache' | 'skipFirstToken'>> {
+  effectiveSettings(opts: ProfileOptions): Pick<ProfileSettings, 'maxTokens' | 'positionLimit' | 'batchSize'> & Required<Pick<ProfileSettings, 'windowTokens' | 'windowsContinueThroughCache' | 'skipFirstToken' | 'maxBatchTokens'>> {
     const policy = this.windowPolicy(opts);
     return {
       maxTokens: opts.maxTokens,
@@ -298,6 +319,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       windowsContinueThroughCache: policy.carriesCache,
       ...(policy.positionLimit !== undefined ? { positionLimit: policy.positionLimit } : {}),
       batchSize: opts.batchSize,
+      maxBatchTokens: opts.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS,
       skipFirstToken: !!opts.skipFirstToken,
     };
   }

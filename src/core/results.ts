@@ -144,6 +144,8 @@ export interface ProfileSettings {
   /** Most positions one pass could hold, where the model bounds them. */
   positionLimit?: number;
   batchSize: number;
+  /** Most token slots per forward pass (windows × padded length); batches hold what fits, up to batchSize. */
+  maxBatchTokens?: number;
   /** The first position of every text was left out of every statistic. */
   skipFirstToken?: boolean;
   include?: string[];

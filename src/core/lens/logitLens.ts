@@ -6,6 +6,7 @@
  */
 import type { DatasetInput, ModelSpec, ProfileOptions, ProfileProgress } from '../api';
 import { ModelAnalysis, openAnalysis, type OpenedAnalysis } from '../analysisModel';
+import { batchBudget, batchCapacity, consecutiveBatches } from '../batching';
 import { datasetSources } from '../dataset/sources';
 import { editForAnalysis } from '../graph/instrument';
 import { buildLens } from '../graph/lens';
@@ -57,9 +58,12 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
   }
 
   /** Runs token ids through the lens: windows continue through the KV cache where the model has one. */
-  async runIds(ids: number[], opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>, padId: number, signal?: AbortSignal): Promise<LensRun> {
+  async runIds(ids: number[], opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize' | 'maxBatchTokens'>, padId: number, signal?: AbortSignal): Promise<LensRun> {
     const next = ids.map((_, t) => (t + 1 < ids.length ? ids[t + 1] : -1));
     const planned = planTextWindows(ids, this.windowPolicy(opts));
+    // The lens's logits grow with the batch's tokens too: the same budget as profiling.
+    const budget = batchBudget(opts, this.resolved.config?.numHeads);
+    const capacity = (longest: number) => batchCapacity(longest, budget);
     const parts: LensWindowValues[] = [];
     let start = 0;
     const targetsOf = (windows: number[][]) =>
@@ -71,14 +75,14 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
     for (const segment of planned.segments) {
       if (signal?.aborted) throw new ProfileCancelledError();
       if (this.session.carriesCache && segment.length > 1) parts.push(...(await this.session.runContinued(segment, signal, targetsOf(segment))));
-      else for (let i = 0; i < segment.length; i += opts.batchSize) parts.push(...(await this.session.run(segment.slice(i, i + opts.batchSize), padId, targetsOf(segment.slice(i, i + opts.batchSize)))));
+      else for (const batch of consecutiveBatches(segment, capacity)) parts.push(...(await this.session.run(batch, padId, targetsOf(batch))));
     }
     const values = parts.length === 1 ? parts[0] : concatLensValues(parts);
     return { ids, next, values };
   }
 
   /** A text through the lens, with every position's predictions kept (the `texts` of lens results). */
-  async lensText(label: string, text: string, opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>, signal?: AbortSignal, path?: string): Promise<LensText> {
+  async lensText(label: string, text: string, opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize' | 'maxBatchTokens'>, signal?: AbortSignal, path?: string): Promise<LensText> {
     const tokenizer = await this.getTokenizer();
     const { ids, tokens } = tokenizer.encode(text);
     if (ids.length === 0) throw new EmptyLensTextError(`${label} has no tokens to read through the lens.`);
@@ -104,7 +108,7 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
   }
 
   /** A dataset through the lens: per-text records and per-point summaries; progress about once a second. */
-  async *lensDataset(input: DatasetInput, opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize'>, signal?: AbortSignal): AsyncGenerator<ProfileProgress, LensDataset> {
+  async *lensDataset(input: DatasetInput, opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize' | 'maxBatchTokens'>, signal?: AbortSignal): AsyncGenerator<ProfileProgress, LensDataset> {
     const started = Date.now();
     const tokenizer = await this.getTokenizer();
     const skipped: SkippedFile[] = [];
