@@ -173,7 +173,7 @@ export class WindowRunner<V> {
       const feeds = buildContinuationFeeds(this.plan, { ids: rows[0], rows, position, past });
       Object.assign(feeds, this.readout.extraFeeds?.(target, T, rows.length));
       const result = await this.session.run(feeds, fetches);
-      this.garbage.ran(ids.length);
+      this.garbage.ran(T * rows.length);
       past = Object.fromEntries([...cache].map(([input, output]) => [input, result[output]]));
       position += T;
       return rows.map((_, b) => this.readout.extract(result, T, b, T));
