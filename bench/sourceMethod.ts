@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadTokenizer } from '../src/core/model/tokenizer';
-import type { ProfileResults } from '../src/core/results';
+import type { ProfileResults, TextRecord } from '../src/core/results';
 import { buildTokenizerFiles } from '../test/modelgen/tokenizer/tokenizerFiles';
 import { writeBenchTexts, type BenchText } from './sourceTexts';
 
@@ -113,9 +113,16 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<nu
   });
 }
 
-/** The exported model folder (model.onnx, weights.pt, config.json, tokenizer), made once per shape. */
-async function ensureExport(python: string, dir: string, shape: SourceComparison['model'], log: (s: string) => void): Promise<void> {
-  if (existsSync(path.join(dir, 'model.onnx')) && existsSync(path.join(dir, 'tokenizer.json'))) return;
+export type SourceModelShape = Omit<SourceComparison['model'], 'onnxBytes'>;
+
+/**
+ * The exported model folder (model.onnx, weights.pt, config.json, tokenizer) for `shape`, made
+ * once under `workDir` and reused.
+ */
+export async function ensureSourceModel(python: string, workDir: string, shape: SourceModelShape, log: (s: string) => void = () => undefined): Promise<string> {
+  const key = `v${EXPORT_VERSION}-${shape.hidden}-${shape.layers}-${shape.heads}-${shape.kvHeads}-${shape.intermediate}-${shape.vocabSize}`;
+  const dir = path.join(workDir, `model-${key}`);
+  if (existsSync(path.join(dir, 'model.onnx')) && existsSync(path.join(dir, 'tokenizer.json'))) return dir;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   log(`exporting the PyTorch model to ONNX in ${dir}`);
@@ -124,16 +131,24 @@ async function ensureExport(python: string, dir: string, shape: SourceComparison
   const tok = buildTokenizerFiles(shape.vocabSize, 1024);
   await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
   await writeFile(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tok.tokenizerConfig));
+  return dir;
 }
 
-interface SourceRecord {
+/** One whole run of the source method over `idsFile` (BenchText[] as JSON); its records go to `outFile`. Resolves to its wall time in seconds. */
+export function runSourceSide(python: string, modelDir: string, idsFile: string, outFile: string, threads: number): Promise<number> {
+  // Torch's OpenMP pool and the BLAS's own threads both get the side's thread count.
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  return timed(python, [SCRIPT, 'run', '--model', modelDir, '--ids', idsFile, '--out', outFile, '--threads', String(threads)], env);
+}
+
+export interface SourceRecord {
   label: string;
   layers: { mean: number; absMean: number }[];
 }
 
 /** Compares the sides' per-text values (texts matched by file name). */
-function agreement(source: SourceRecord[], cli: ProfileResults): SourceComparison['agreement'] {
-  const byName = new Map(cli.datasets.flatMap((d) => d.records ?? []).map((r) => [path.basename(r.path), r]));
+export function agreement(source: SourceRecord[], profiled: Pick<TextRecord, 'path' | 'layers'>[]): SourceComparison['agreement'] {
+  const byName = new Map(profiled.map((r) => [path.basename(r.path), r]));
   let maxAbsMeanRelDiff = 0;
   let maxMeanDiffOverAbsMean = 0;
   for (const s of source) {
@@ -160,10 +175,8 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
   const rounds = opts.rounds ?? 5;
   const textCount = opts.texts ?? 24;
 
-  const key = `v${EXPORT_VERSION}-${shape.hidden}-${shape.layers}-${shape.heads}-${shape.kvHeads}-${shape.intermediate}-${shape.vocabSize}`;
   const workDir = opts.workDir ?? path.join(ROOT, 'test-output', 'source-method');
-  const modelDir = path.join(workDir, `model-${key}`);
-  await ensureExport(python, modelDir, shape, log);
+  const modelDir = await ensureSourceModel(python, workDir, shape, log);
   shape.onnxBytes = (await stat(path.join(modelDir, 'model.onnx'))).size;
 
   const tokenizer = await loadTokenizer(modelDir);
@@ -179,7 +192,7 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
   await timed(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')]);
   const sourceOut = path.join(workDir, 'source-out.json');
   const cliOut = path.join(workDir, 'cli-out.json');
-  const runSource = () => timed(python, [SCRIPT, 'run', '--model', modelDir, '--ids', idsFile, '--out', sourceOut, '--threads', String(threads)]);
+  const runSource = () => runSourceSide(python, modelDir, idsFile, sourceOut, threads);
   // --no-cache: a re-run of the same texts would otherwise come from the record cache and not run the model at all.
   const runCli = () => timed(process.execPath, [path.join(ROOT, 'bin', 'layer-profiler.js'), 'profile', '--model', modelDir, '--dataset', `bench=${textDir}`, '--json', cliOut, '--no-cache', '--threads', String(threads)]);
 
@@ -210,7 +223,7 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
     texts: textCount,
     tokens,
     rounds,
-    agreement: agreement(source.records, cli),
+    agreement: agreement(source.records, cli.datasets.flatMap((d) => d.records ?? [])),
     model: shape,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads, torch: torch.torch, torchMatmulGflops: torch.matmulGflops },
     slowBlas: torch.matmulGflops < SLOW_BLAS_GFLOPS,
