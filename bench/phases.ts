@@ -6,6 +6,7 @@
  * instrumentation, staging, ONNX Runtime session creation, tokenizer load, tokenization,
  * inference, statistics. The phases run as `profile` runs them, one after another, so their sum
  * can be set beside the CLI's whole-process time on the same model and texts (also measured).
+ * `--model DIR` profiles a model folder instead (e.g. bench:source's export under test-output/).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -33,6 +34,7 @@ const shape = { hidden: HIDDEN, layers: arg('layers', 24), heads: arg('heads', 1
 const TEXTS = arg('texts', 24);
 const THREADS = arg('threads', 0) || undefined;
 const ROOT = path.resolve(__dirname, '..');
+const MODEL_DIR = argv.includes('--model') ? path.resolve(argv[argv.indexOf('--model') + 1]) : undefined;
 
 const times: [string, number][] = [];
 async function phase<T>(name: string, f: () => Promise<T> | T): Promise<T> {
@@ -43,9 +45,8 @@ async function phase<T>(name: string, f: () => Promise<T> | T): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`generating ${STYLE} ${JSON.stringify(shape)}\n`);
-  const generated = await ensureModel(STYLE, shape);
-  const dir = generated.dir;
+  if (!MODEL_DIR) process.stderr.write(`generating ${STYLE} ${JSON.stringify(shape)}\n`);
+  const dir = MODEL_DIR ?? (await ensureModel(STYLE, shape)).dir;
   const tokenizerForTexts = await loadTokenizer(dir);
   const textDir = path.join(ROOT, 'test-output', 'phases', `texts-${TEXTS}`);
   await writeBenchTexts(textDir, TEXTS, tokenizerForTexts, 512);
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
   times.push(['reading texts', readMs], ['tokenization', tokenizeMs], ['inference (ORT runs)', inferMs], ['statistics', statsMs]);
   const sum = times.reduce((n, [, ms]) => n + ms, 0) + startMs;
   const lines = [
-    `model: generated ${STYLE}, hidden ${shape.hidden}, ${shape.layers} layers, ${shape.heads} heads, MLP ${shape.intermediate}, vocabulary ${shape.vocabSize} (${(model.bytes.byteLength / 2 ** 20).toFixed(0)} MiB); ${files.length} texts, ${tokens} tokens`,
+    `model: ${MODEL_DIR ?? `generated ${STYLE}, hidden ${shape.hidden}, ${shape.layers} layers, ${shape.heads} heads, MLP ${shape.intermediate}, vocabulary ${shape.vocabSize}`} (${(model.bytes.byteLength / 2 ** 20).toFixed(0)} MiB); ${files.length} texts, ${tokens} tokens`,
     `CLI whole process (profile --no-cache): ${(cliMs / 1000).toFixed(2)} s; phases below sum to ${(sum / 1000).toFixed(2)} s`,
     `  ${'process start (node, CLI bundle, ORT addon)'.padEnd(48)} ${(startMs / 1000).toFixed(2).padStart(7)} s  ${((startMs / sum) * 100).toFixed(1).padStart(5)}%`,
     ...times.map(([name, ms]) => `  ${name.padEnd(48)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${((ms / sum) * 100).toFixed(1).padStart(5)}%`),
