@@ -13,7 +13,9 @@
  *
  * Memory and throughput sections follow (bench/memory.ts): tokens/s and peak RSS per batch size
  * and window length, peak RSS of `profile` and `lens` over growing folders, and the cached
- * re-run. `--only speed,batching,folders,lens-folders,cache` runs some sections alone.
+ * re-run. Last, where a Python with PyTorch is installed (skipped otherwise), the command line end to
+ * end against the source experiments' method (bench/sourceMethod.ts; `npm run bench:source` runs it
+ * alone). `--only speed,batching,folders,lens-folders,cache,source` runs some sections alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -22,6 +24,7 @@ import { ensureModel, type ModelStyle } from '../test/modelgen';
 import { DEFAULT_MAX_BATCH_TOKENS } from '../src/core/batching';
 import { batchingSection, cacheSection, folderSection, mib, type BatchRow, type CachedRerun, type FolderMemory } from './memory';
 import type { FromSide, Side, SideArgs, ToSide } from './side';
+import { formatSourceComparison, runSourceMethodComparison } from './sourceMethod';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
@@ -41,7 +44,7 @@ const THREADS = arg('threads', 0);
 const STYLE = (argv.includes('--style') ? argv[argv.indexOf('--style') + 1] : 'genai-gqa') as ModelStyle;
 /** Also run the profile pass over the whole graph (no pruning), to show what pruning saves. */
 const WITH_UNPRUNED = argv.includes('--with-unpruned');
-const SECTIONS = ['speed', 'batching', 'folders', 'lens-folders', 'cache'] as const;
+const SECTIONS = ['speed', 'batching', 'folders', 'lens-folders', 'cache', 'source'] as const;
 type Section = (typeof SECTIONS)[number];
 const list = (name: string, fallback: string[]) => {
   const i = argv.indexOf(`--${name}`);
@@ -245,6 +248,12 @@ async function main(): Promise<void> {
     const c: CachedRerun = await cacheSection(model.dir, { ...folderOpts, files: CACHE_FILES });
     out.cachedRerun = c;
     lines.push(`cached re-run of ${c.files} files: first ${c.first.seconds.toFixed(1)} s, re-run ${c.rerun.seconds.toFixed(2)} s (${c.speedup.toFixed(1)}×)${c.rerunLoadedNoModel ? ', no model loaded' : ', MODEL LOADED'}, ${c.identical ? 'identical results' : 'RESULTS DIFFER'}; peak RSS ${mib(c.first.peakRssBytes)} vs ${mib(c.rerun.peakRssBytes)}`);
+  }
+  if (ONLY.includes('source')) {
+    section('the command line against the source method (PyTorch eager with hooks)');
+    const source = await runSourceMethodComparison({ texts: arg('source-texts', 24), rounds: arg('source-rounds', 3), threads: THREADS || 2, log });
+    out.sourceMethod = source;
+    lines.push(...formatSourceComparison(source));
   }
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else process.stdout.write(lines.join('\n') + '\n');

@@ -168,6 +168,17 @@ describe('command line', function () {
     assert.equal(result.cachedRerun.identical, true);
   });
 
+  it('npm run bench -- --only source says why it skipped where no PyTorch can be run, in the bench schema', async () => {
+    const args = ['--json', '--only', 'source', '--hidden', '64', '--heads', '4', '--layers', '2', '--vocab-size', '512'];
+    const env = { ...process.env, LAYER_PROFILER_PYTHON: path.join(os.tmpdir(), 'no-such-python') };
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/run.ts'), ...args], { cwd: ROOT, env }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    const result = JSON.parse(out);
+    validator('bench-v1.schema.json')(result);
+    assert.match(result.sourceMethod.skipped, /no-such-python cannot be run/);
+  });
+
   it('merge combines shards of one dataset exactly', async () => {
     const { cpp } = writeDataset();
     const out = mkdtempSync(path.join(os.tmpdir(), 'lp-merge-'));
