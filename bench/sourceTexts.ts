@@ -7,23 +7,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TextTokenizer } from '../src/core/model/tokenizer';
+import { mulberry32 } from '../test/modelgen/random';
 
 export interface BenchText {
   /** The file's path, as the CLI labels it. */
   label: string;
   ids: number[];
-}
-
-/** mulberry32: a small seeded generator, so the texts are the same on every machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NAMES = ['buffer', 'count', 'index', 'reader', 'values', 'result', 'layer', 'stream', 'token', 'window', 'offset', 'total', 'scale', 'name', 'path'];
@@ -50,7 +39,8 @@ function snippet(rand: () => number): string {
  */
 export async function writeBenchTexts(dir: string, count: number, tokenizer: TextTokenizer, maxTokens: number, seed = 7): Promise<BenchText[]> {
   await mkdir(dir, { recursive: true });
-  const rand = seeded(seed);
+  // Seeded, so the texts are the same on every machine.
+  const rand = mulberry32(seed);
   const out: BenchText[] = [];
   for (let i = 0; i < count; i++) {
     // Lengths spread from a fifth of the window to all of it, as files in a folder are.

@@ -9,6 +9,7 @@ import type { ProfileService } from './profileService';
 import type { ResultsPanel } from './resultsPanel';
 import { selectionLabel } from './selectionLabel';
 import type { NamedText, SelectionPair } from './selectionPair';
+import { askFolderJobs } from './folderJobs';
 
 export interface AnalysisContext {
   service: ProfileService;
@@ -19,27 +20,18 @@ export interface AnalysisContext {
 
 /** From the explorer: (uri, selected uris); else a folder picked in a dialog. Scripts and tests may pass `{ name }` to skip the prompt. */
 export async function lensFolders(ctx: AnalysisContext, uri: unknown, uris: unknown, options?: { name?: string }): Promise<void> {
-  let folders = (Array.isArray(uris) ? uris : uri ? [uri] : []).filter((u): u is vscode.Uri => u instanceof vscode.Uri);
-  if (folders.length === 0) {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: true, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri, title: 'Folders to read through the logit lens', openLabel: 'Read through the lens' });
-    if (!picked?.length) return;
-    folders = picked;
-  }
-  const jobs: { folder: vscode.Uri; name: string }[] = [];
-  for (const folder of folders) {
-    if (options?.name && folders.length === 1) {
-      jobs.push({ folder, name: options.name });
-      break;
-    }
-    const name = await vscode.window.showInputBox({
-      title: `Lens dataset name for ${vscode.workspace.asRelativePath(folder)}`,
-      value: path.basename(folder.fsPath),
-      prompt: 'The logit lens of this folder appears under this name (a lens dataset of the same name is replaced).',
-      validateInput: (v) => (v.trim() ? undefined : 'Give the dataset a name'),
-    });
-    if (name === undefined) return;
-    jobs.push({ folder, name: name.trim() });
-  }
+  const jobs = await askFolderJobs(
+    uri,
+    uris,
+    {
+      dialogTitle: 'Folders to read through the logit lens',
+      openLabel: 'Read through the lens',
+      nameTitle: (folder) => `Lens dataset name for ${folder}`,
+      namePrompt: () => 'The logit lens of this folder appears under this name (a lens dataset of the same name is replaced).',
+    },
+    options?.name,
+  );
+  if (!jobs) return;
   ctx.panel.show(true);
   for (const job of jobs) {
     const entry = await ctx.service.lensFolder(job.folder.fsPath, job.name);

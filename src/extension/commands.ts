@@ -1,6 +1,7 @@
 /** The extension's commands: thin adapters from VS Code's UI to the ProfileService. */
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { askFolderJobs } from './folderJobs';
 import { toCsv, toJson } from '../core/results/build';
 import { findingsMarkdownFor } from './comparisonState';
 import { formatInspect } from '../shared/inspectText';
@@ -168,28 +169,19 @@ async function lensSelection(ctx: CommandContext): Promise<void> {
 
 /** From the explorer: (uri, selected uris). Scripts and tests may pass `{ name }` to skip the prompt. */
 async function profileFolders(ctx: CommandContext, uri: unknown, uris: unknown, options?: { name?: string }): Promise<void> {
-  let folders = (Array.isArray(uris) ? uris : uri ? [uri] : []).filter((u): u is vscode.Uri => u instanceof vscode.Uri);
-  if (folders.length === 0) {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: true, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri, title: 'Folders to profile as datasets', openLabel: 'Profile' });
-    if (!picked?.length) return;
-    folders = picked;
-  }
   const existing = new Set(ctx.store.get(modelKey(ctx.settings().model))?.results.datasets.map((d) => d.name) ?? []);
-  const jobs: { folder: vscode.Uri; name: string }[] = [];
-  for (const folder of folders) {
-    if (options?.name && folders.length === 1) {
-      jobs.push({ folder, name: options.name });
-      break;
-    }
-    const name = await vscode.window.showInputBox({
-      title: `Dataset name for ${vscode.workspace.asRelativePath(folder)}`,
-      value: path.basename(folder.fsPath),
-      prompt: existing.has(path.basename(folder.fsPath)) ? 'A dataset with this name exists and will be replaced.' : 'Results of this folder appear under this name.',
-      validateInput: (v) => (v.trim() ? undefined : 'Give the dataset a name'),
-    });
-    if (name === undefined) return;
-    jobs.push({ folder, name: name.trim() });
-  }
+  const jobs = await askFolderJobs(
+    uri,
+    uris,
+    {
+      dialogTitle: 'Folders to profile as datasets',
+      openLabel: 'Profile',
+      nameTitle: (folder) => `Dataset name for ${folder}`,
+      namePrompt: (proposed) => (existing.has(proposed) ? 'A dataset with this name exists and will be replaced.' : 'Results of this folder appear under this name.'),
+    },
+    options?.name,
+  );
+  if (!jobs) return;
   ctx.panel.show(true);
   for (const job of jobs) {
     const result = await ctx.service.profileFolder(job.folder.fsPath, job.name);

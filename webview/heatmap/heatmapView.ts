@@ -14,6 +14,7 @@ import { composePng, EXPORT_SCALE } from '../charts/pngExport';
 import type { ExportCaption } from '../../src/shared/exportCaption';
 import type { Theme } from '../theme';
 import { CELL_WIDTH, geometry, paintCells, paintRowLabels, ROW_LABEL_WIDTH, sizeCanvas, type HeatmapGeometry } from './paint';
+import { placeTooltip } from '../grid/tooltip';
 
 /** Widest PNG export; wider texts are exported with narrower cells. */
 const MAX_EXPORT_WIDTH = 16000;
@@ -123,11 +124,7 @@ export class HeatmapView implements ChartHandle {
     } else {
       this.tip.textContent = this.describeCell(hover.row, hover.col);
       this.tip.hidden = false;
-      // Positioned from script (allowed by the CSP, unlike style attributes in markup).
-      const box = this.root.getBoundingClientRect();
-      const x = Math.min(e.clientX - box.left + 12, Math.max(0, box.width - this.tip.offsetWidth - 4));
-      this.tip.style.left = `${x}px`;
-      this.tip.style.top = `${e.clientY - box.top + 16}px`;
+      placeTooltip(this.tip, this.root, e);
     }
     if (changed) this.schedule();
   }

@@ -14,6 +14,7 @@ import { el } from '../dom';
 import { sizeCanvas } from '../heatmap/paint';
 import type { Theme } from '../theme';
 import { LENS_CELL_WIDTH, LENS_ROW_LABEL_WIDTH, lensGeometry, paintLensCells, paintLensRowLabels, rowAt, type LensGeometry } from './paintLens';
+import { placeTooltip } from '../grid/tooltip';
 
 const MAX_EXPORT_WIDTH = 16000;
 
@@ -149,10 +150,7 @@ export class LensView implements ChartHandle {
         this.tip.replaceChildren(...lines.map((line, i) => el('div', { class: i === 0 ? 'lens-tip-head' : undefined }, line)));
       }
       this.tip.hidden = false;
-      const box = this.root.getBoundingClientRect();
-      const x = Math.min(e.clientX - box.left + 12, Math.max(0, box.width - this.tip.offsetWidth - 4));
-      this.tip.style.left = `${x}px`;
-      this.tip.style.top = `${e.clientY - box.top + 16}px`;
+      placeTooltip(this.tip, this.root, e);
     }
     if (changed) this.schedule();
   }

@@ -12,6 +12,7 @@ import { divergingColor, formatColor, mix, parseColor, type Rgba } from '../colo
 import { el } from '../dom';
 import { fitText, sizeCanvas } from '../heatmap/paint';
 import type { Theme } from '../theme';
+import { placeTooltip } from '../grid/tooltip';
 
 const CELL_WIDTH = 34;
 const ROW_LABEL_WIDTH = 52;
@@ -105,11 +106,7 @@ export class PatchGridCanvas implements ChartHandle {
     else {
       this.tip.textContent = this.describeCell(this.grid, hover.row, hover.col);
       this.tip.hidden = false;
-      // Positioned from script (the CSP allows that, not style attributes in markup).
-      const box = this.root.getBoundingClientRect();
-      const x = Math.min(e.clientX - box.left + 12, Math.max(0, box.width - this.tip.offsetWidth - 4));
-      this.tip.style.left = `${x}px`;
-      this.tip.style.top = `${e.clientY - box.top + 16}px`;
+      placeTooltip(this.tip, this.root, e);
     }
     if (changed) this.draw();
   }
