@@ -41,6 +41,9 @@ describe('host logic', () => {
     assert.deepEqual(s.model, { kind: 'hub', id: 'org/x', dtype: 'q8' });
     assert.equal(s.maxTokens, 512);
     assert.equal(s.batchSize, 8);
+    assert.equal(s.maxBatchTokens, 512, 'the core default token budget');
+    assert.equal(readSettings({ get: <T>(k: string) => ({ maxBatchTokens: 2048 } as Record<string, unknown>)[k] as T }).maxBatchTokens, 2048);
+    assert.equal(readSettings({ get: <T>(k: string) => ({ maxBatchTokens: 0 } as Record<string, unknown>)[k] as T }).maxBatchTokens, 512, 'a budget under one token falls back to the default');
     assert.deepEqual(s.exclude, ['**/gen/**', '**/.git']);
     const local = readSettings({ get: <T>(k: string) => ({ localModelPath: '/models/a' } as Record<string, unknown>)[k] as T });
     assert.deepEqual(local.model, { kind: 'local', path: '/models/a' });

@@ -56,7 +56,7 @@ describe('profile service (host logic, UI stubbed)', function () {
 
   before(async () => {
     const model = await ensureModel('optimum-llama');
-    settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 16, batchSize: 2 };
+    settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 16, batchSize: 2, maxBatchTokens: 24 };
     work = mkdtempSync(path.join(os.tmpdir(), 'lp-svc-'));
     mkdirSync(path.join(work, 'small'));
     mkdirSync(path.join(work, 'many'));
@@ -90,6 +90,8 @@ describe('profile service (host logic, UI stubbed)', function () {
     assert.equal(state.model.numLayers, 3);
     assert.deepEqual(state.results?.datasets.map((d) => d.name), ['py', 'py2']);
     assert.deepEqual(store.get(modelKey(settings.model))?.results.datasets.map((d) => d.texts), [2, 2]);
+    const used = store.get(modelKey(settings.model))?.results.settings;
+    assert.deepEqual([used?.batchSize, used?.maxBatchTokens], [2, 24], 'the batch settings reach the engine and are recorded');
   });
 
   it('re-profiling a folder reuses the record cache shared with the command line: an edited file is the only new record', async () => {

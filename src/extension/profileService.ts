@@ -311,7 +311,7 @@ export class ProfileService {
     return this.exclusive(`Logit lens of ${label}`, async (signal) => {
       const opened = await this.ensureModel(signal);
       const started = Date.now();
-      const options = { maxTokens: s.maxTokens, batchSize: s.batchSize };
+      const options = passOptions(s);
       const lens = await this.ui.withProgress(`Layer Profiler: logit lens of ${label}`, true, (_p, cancel) => this.engine.call('lensText', { label, text, options }, { signal: anySignal(signal, cancel) }));
       const used = await this.engine.call('effectiveSettings', { options: profileOptions(s) });
       await this.store.setLens(modelKey(s.model), resultsBase(opened, { ...used, maxFileBytes: s.maxFileBytes }), lens);
@@ -330,7 +330,7 @@ export class ProfileService {
         let lastFraction = 0;
         return this.engine.call(
           'lensDataset',
-          { input: { name, paths: [folder], include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }, options: { maxTokens: s.maxTokens, batchSize: s.batchSize } },
+          { input: { name, paths: [folder], include: s.include, exclude: s.exclude, maxFileBytes: s.maxFileBytes }, options: passOptions(s) },
           {
             signal: anySignal(signal, cancel),
             onProgress: (p) => {
@@ -431,7 +431,12 @@ export class ProfileService {
 
 /** Everything of a results document but its datasets, for the model the engine has open. */
 function profileOptions(s: Settings): ProfileOptions {
-  return { maxTokens: s.maxTokens, batchSize: s.batchSize, skipFirstToken: s.skipFirstToken };
+  return { ...passOptions(s), skipFirstToken: s.skipFirstToken };
+}
+
+/** How texts are cut into windows and windows into passes, from the settings. */
+function passOptions(s: Settings): Pick<ProfileOptions, 'maxTokens' | 'batchSize' | 'maxBatchTokens'> {
+  return { maxTokens: s.maxTokens, batchSize: s.batchSize, maxBatchTokens: s.maxBatchTokens };
 }
 
 function resultsBase(opened: OpenedModel, settings: ProfileSettings): Omit<ProfileResults, 'datasets'> {

@@ -1,5 +1,6 @@
 /** Every setting the extension reads, read in one place (contributes.configuration in package.json). */
 import type * as vscode from 'vscode';
+import { DEFAULT_MAX_BATCH_TOKENS } from '../core/batching';
 import { DEVICES, type DeviceChoice } from '../core/runtime/device';
 import { DEFAULT_DTYPE, DEFAULT_MAX_FILE_BYTES, DEFAULT_MODEL_ID, DEFAULT_PROFILE_OPTIONS, DTYPES, type Dtype, type ModelSpec } from '../core/api';
 
@@ -11,6 +12,8 @@ export interface Settings {
   hubUrl?: string;
   maxTokens: number;
   batchSize: number;
+  /** Most token slots (windows × padded length) in one pass: memory follows this, not batchSize. */
+  maxBatchTokens: number;
   threads: number;
   device: DeviceChoice;
   include: string[];
@@ -57,6 +60,7 @@ export function readSettings(config: ConfigReader, filesExclude: Record<string, 
     hubUrl: str('hubEndpoint') || undefined,
     maxTokens: int('maxTokens', DEFAULT_PROFILE_OPTIONS.maxTokens, 1),
     batchSize: int('batchSize', DEFAULT_PROFILE_OPTIONS.batchSize, 1),
+    maxBatchTokens: int('maxBatchTokens', DEFAULT_MAX_BATCH_TOKENS, 1),
     threads: int('threads', 0, 0),
     device: oneOf(config.get<string>('device'), DEVICES, 'auto'),
     include: list('include'),
