@@ -211,6 +211,48 @@ describe('loading a model without a second copy of its weights', function () {
     });
   });
 
+  describe('tensors held by nodes in external data files', () => {
+    // PyTorch's exporter writes models over 2 GB with one file per large tensor, a Constant's value
+    // among them: the staged graph must find that file beside it too, not only initializers' files.
+    it("a Constant whose value is in its own file loads, and gives the original model's values bit for bit", async () => {
+      const m = await ensureModel('optimum-llama');
+      const copy = mkdtempSync(path.join(os.tmpdir(), 'lp-const-ext-'));
+      cpSync(m.dir, copy, { recursive: true });
+      const file = path.join(copy, path.relative(m.dir, m.onnxPath));
+      const proto = onnx.ModelProto.decode(readFileSync(file));
+      const graph = proto.graph!;
+      const moved = graph.initializer!.find((t) => (t.rawData?.length ?? 0) > 0 && /layers\.1\..*layernorm\.weight$/.test(t.name ?? ''))!;
+      assert.ok(moved, 'a norm weight to move into a Constant');
+      writeFileSync(path.join(path.dirname(file), 'const_value.bin'), moved.rawData!);
+      const value = onnx.TensorProto.create({
+        name: moved.name,
+        dims: moved.dims,
+        dataType: moved.dataType,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: 'const_value.bin' },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: String(moved.rawData!.length) },
+        ],
+      });
+      graph.initializer = graph.initializer!.filter((t) => t !== moved);
+      graph.input = (graph.input ?? []).filter((i) => i.name !== moved.name);
+      graph.node!.unshift(onnx.NodeProto.create({ opType: 'Constant', output: [moved.name!], name: 'moved_constant', attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: value }] }));
+      writeFileSync(file, onnx.ModelProto.encode(proto).finish());
+      assert.ok((await readOnnxModel(file)).externalDataFiles.includes('const_value.bin'), "the Constant's file is among the model's external data");
+      const original = await LayerProfiler.open({ kind: 'local', path: m.dir }, { raw: true });
+      const withConstant = await LayerProfiler.open({ kind: 'local', path: copy }, { raw: true });
+      try {
+        const windows = [[1, 5, 9, 14, 3, 22], [2, 4, 8]];
+        sameWindows(await withConstant.runWindows(windows, 2, 0), await original.runWindows(windows, 2, 0));
+      } finally {
+        await original.dispose();
+        await withConstant.dispose();
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('probe values and raw residuals are bit-identical to the weights-in-memory loader', () => {
     const cases = [...generated, ...sharedCases()];
     if (root && existsSync(root)) assert.ok(cases.length > generated.length + 10, 'the shared models are found');

@@ -78,14 +78,9 @@ export function parseOnnxModel(file: string, bytes: Buffer, known?: { sha256: st
     throw new ModelFileError(`${file} is not a valid ONNX model: it has no graph nodes.`);
   }
   const initializers = new Map<string, onnx.ITensorProto>();
+  for (const init of graph.initializer ?? []) initializers.set(init.name ?? '', init);
   const externalDataFiles = new Set<string>();
-  for (const init of graph.initializer ?? []) {
-    initializers.set(init.name ?? '', init);
-    if (init.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-      const location = (init.externalData ?? []).find((e) => e.key === 'location')?.value;
-      if (location) externalDataFiles.add(location);
-    }
-  }
+  collectExternalData(graph, externalDataFiles);
   const defaultOpset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
   return {
     path: file,
@@ -100,6 +95,28 @@ export function parseOnnxModel(file: string, bytes: Buffer, known?: { sha256: st
     initializers,
     externalDataFiles: [...externalDataFiles],
   };
+}
+
+/**
+ * Every external-data file the graph refers to: initializers', and tensors held by nodes (a
+ * Constant's value: PyTorch's exporter writes one file per large tensor, Constants included, for
+ * models over 2 GB) and by subgraphs (an If's branches).
+ */
+function collectExternalData(graph: onnx.IGraphProto, into: Set<string>): void {
+  const tensor = (t: onnx.ITensorProto | null | undefined) => {
+    if (t?.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return;
+    const location = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
+    if (location) into.add(location);
+  };
+  for (const init of graph.initializer ?? []) tensor(init);
+  for (const node of graph.node ?? []) {
+    for (const a of node.attribute ?? []) {
+      tensor(a.t);
+      for (const t of a.tensors ?? []) tensor(t);
+      if (a.g) collectExternalData(a.g, into);
+      for (const g of a.graphs ?? []) collectExternalData(g, into);
+    }
+  }
 }
 
 /** Whether an external-data location names the model's own file (its weights left in it). */
