@@ -5,14 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { fileHashReadCount, fileSha256, forgetFileHashesInProcess, knownFileSha256 } from '../src/core/onnx/fileHash';
 import { readOnnxModel } from '../src/core/onnx/modelFile';
+import { loadAndAnalyze } from '../src/core/modelLoading';
+import { instrumentForProfile } from '../src/core/profileGraph';
+import { createOrtSession, stageModel } from '../src/core/runtime/probedSession';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** File times advance in the kernel's coarse clock ticks (up to 10 ms): a change is made a tick later, so its time differs. */
+const nextTick = () => new Promise((resolve) => setTimeout(resolve, 30));
 
 describe('persisted file hashes', () => {
   let dir: string;
@@ -59,6 +64,7 @@ describe('persisted file hashes', () => {
     // Same size, one byte changed: a stale hash would be wrong.
     const second = Buffer.from(first);
     second[12345] ^= 0xff;
+    await nextTick();
     writeFileSync(file, second);
     forgetFileHashesInProcess();
     assert.equal(await knownFileSha256(file), undefined);
@@ -67,6 +73,7 @@ describe('persisted file hashes', () => {
     assert.equal(fileHashReadCount(), reads + 1);
 
     // Only the change time moves (a mode change): still not trusted.
+    await nextTick();
     chmodSync(file, 0o600);
     forgetFileHashesInProcess();
     assert.equal(await knownFileSha256(file), undefined);
@@ -104,5 +111,30 @@ describe('persisted file hashes', () => {
     const reads = fileHashReadCount();
     assert.equal(await fileSha256(file), expected);
     assert.equal(fileHashReadCount(), reads, 'not read again');
+  });
+
+  it('staging for ONNX Runtime (a hard link made and removed) keeps the hash; a link made by anyone else does not', async () => {
+    const m = await ensureModel('optimum-llama', { hidden: 128, vocabSize: 2000 });
+    const folder = path.join(dir, 'model');
+    cpSync(m.dir, folder, { recursive: true });
+    const file = path.join(folder, m.onnxFile);
+    const expected = sha256(readFileSync(file));
+    const { model, spine } = await loadAndAnalyze({ kind: 'local', path: folder }, {});
+    const ctime = statSync(file, { bigint: true }).ctimeNs;
+    await nextTick();
+    const staged = await stageModel(model, instrumentForProfile(model, spine).edit);
+    assert.ok('file' in staged && staged.linked.includes(path.resolve(file)), 'the model file itself is linked');
+    await (await createOrtSession(staged, {})).release();
+    assert.equal(existsSync(staged.dir), false);
+    assert.notEqual(statSync(file, { bigint: true }).ctimeNs, ctime, 'linking moved the change time');
+
+    forgetFileHashesInProcess();
+    assert.equal(await knownFileSha256(file), expected, 'the hash is still found by a later process');
+
+    await nextTick();
+    linkSync(file, path.join(dir, 'another-link'));
+    unlinkSync(path.join(dir, 'another-link'));
+    forgetFileHashesInProcess();
+    assert.equal(await knownFileSha256(file), undefined, 'any other change of the change time is not trusted');
   });
 });

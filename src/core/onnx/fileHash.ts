@@ -62,6 +62,35 @@ export async function rememberFileSha256(file: string, sha256: string, before: s
   if (id && id === before) await remember(path.resolve(file), id, sha256);
 }
 
+/** Device, inode, size and modification time agree: only the change time may differ. */
+function sameFileAndBytes(a: string, b: string): boolean {
+  return a.split(':').slice(0, 4).join(':') === b.split(':').slice(0, 4).join(':');
+}
+
+/**
+ * Runs `change`, which makes or removes hard links to `files` (staging for ONNX Runtime) and so
+ * moves their change time without touching their bytes, and keeps the hashes known before it under
+ * the files' new identity, so a later process still finds them. Only across this one step: a file
+ * whose size or modification time moved meanwhile loses its hash as usual.
+ */
+export async function keepFileSha256sAcross<T>(files: string[], change: () => Promise<T>): Promise<T> {
+  const carried: { full: string; before: string; sha256: string }[] = [];
+  for (const file of files) {
+    const full = path.resolve(file);
+    const before = await fileIdentity(full);
+    const sha256 = before ? await knownFileSha256(full) : undefined;
+    if (before && sha256) carried.push({ full, before, sha256 });
+  }
+  try {
+    return await change();
+  } finally {
+    for (const k of carried) {
+      const after = await fileIdentity(k.full);
+      if (after && after !== k.before && sameFileAndBytes(k.before, after)) await remember(k.full, after, k.sha256);
+    }
+  }
+}
+
 /** The file's sha256: remembered, or read in a stream (never whole in memory) and remembered. */
 export async function fileSha256(file: string): Promise<string> {
   const remembered = await knownFileSha256(file);
