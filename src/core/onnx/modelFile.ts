@@ -6,7 +6,7 @@ import { onnx } from 'onnx-proto';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { knownFileSha256, rememberFileSha256 } from './fileHash';
+import { fileIdentity, knownFileSha256, rememberFileSha256 } from './fileHash';
 import { readModelSkeleton, type ModelReadOptions } from './modelReader';
 
 export interface TensorValueInfo {
@@ -52,9 +52,10 @@ export class ModelFileError extends Error {}
 export async function readOnnxModel(file: string, opts: Pick<ModelReadOptions, 'threshold'> = {}): Promise<OnnxModelFile> {
   let skeleton;
   try {
+    const before = await fileIdentity(file);
     const known = await knownFileSha256(file);
     skeleton = await readModelSkeleton(file, { ...opts, sha256: known });
-    if (!known) await rememberFileSha256(file, skeleton.sha256, skeleton.fileBytes);
+    if (!known) await rememberFileSha256(file, skeleton.sha256, before);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ? `Cannot read the ONNX model ${file}` : `${file} is not a valid ONNX model`;
     throw new ModelFileError(`${reason}: ${(err as Error).message}`);

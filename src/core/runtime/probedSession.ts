@@ -10,6 +10,7 @@ import path from 'node:path';
 import { editedModelChunks, type GraphEdit } from '../graph/prune';
 import { concatChunks } from '../onnx/spliceNodes';
 import { PROBE_OUTPUTS, rawMidOutput, rawResidualOutput, substepOutput } from '../graph/probes';
+import { keepFileSha256sAcross } from '../onnx/fileHash';
 import type { OnnxModelFile } from '../onnx/modelFile';
 import type { SubstepKind } from '../results';
 import { joinedFloats } from './joined';
@@ -34,7 +35,7 @@ export interface WindowProbeValues {
 }
 
 /** The instrumented model, ready for ONNX Runtime: in a temporary file, or in memory. */
-export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
+export type StagedModel = { file: string; dir: string; /** The user's files hard-linked into `dir`. */ linked: string[] } | { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
 
 /**
  * Stages the edited model so that ONNX Runtime loads it without a second copy of the weights, in
@@ -49,19 +50,20 @@ export type StagedModel = { file: string; dir: string } | { bytes: Uint8Array; e
 export async function stageModel(model: OnnxModelFile, edit: GraphEdit): Promise<StagedModel> {
   const chunks = editedModelChunks(model, edit);
   const graphName = stagedGraphName(model.externalDataFiles);
+  const linked = model.externalDataFiles.map((f) => path.resolve(path.dirname(model.path), f));
   for (const parent of [os.tmpdir(), path.dirname(model.path)]) {
     const dir = await mkdtemp(path.join(parent, parent === os.tmpdir() ? 'layer-profiler-' : '.layer-profiler-')).catch(() => undefined);
     if (!dir) continue;
     try {
-      if (!(await linkExternalData(model, dir))) {
-        await rm(dir, { recursive: true, force: true });
+      if (!(await keepFileSha256sAcross(linked, () => linkExternalData(model, dir)))) {
+        await removeStaging({ dir, linked });
         continue;
       }
       const file = path.join(dir, graphName);
       await writeChunks(file, chunks);
-      return { file, dir };
+      return { file, dir, linked };
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await removeStaging({ dir, linked });
       throw err;
     }
   }
@@ -112,8 +114,17 @@ export async function createOrtSession(staged: StagedModel, settings: SessionSet
   try {
     return await ort.InferenceSession.create(staged.file, options);
   } finally {
-    await rm(staged.dir, { recursive: true, force: true });
+    await removeStaging(staged);
   }
+}
+
+/**
+ * Removes a staging folder. Linking and unlinking move the linked files' change time, which the
+ * persisted file hashes check (onnx/fileHash.ts): their hashes are carried over, else every run
+ * that opens a session would make the next one read the whole model again to hash it.
+ */
+async function removeStaging(staged: { dir: string; linked: string[] }): Promise<void> {
+  await keepFileSha256sAcross(staged.linked, () => rm(staged.dir, { recursive: true, force: true }));
 }
 
 /** What the session needs to know about the probes it reads. */
