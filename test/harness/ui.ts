@@ -51,7 +51,28 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it gives a value (errors count as not yet), failing after `timeoutMs` with the last error. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+    await sleep(300);
+  }
+}
+
+/** A chart's plotted points, as the webview publishes them on its canvas (`data-points`). */
+export async function chartPoints(frame: Frame, chart: string): Promise<Record<string, number>> {
+  return JSON.parse((await frame.locator(`#${chart}`).getAttribute('data-points')) ?? '{}') as Record<string, number>;
+}
 
 /** Fresh code-server with the VSIX installed, Chromium showing `workspace`. */
 export async function openWithVsix(

@@ -6,34 +6,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Frame, Page } from '../harness/codeServer.ts';
-import { explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
+import { chartPoints, until, explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
 
 export interface EndToEndOptions {
   vsix: string;
   workspace: string;
   modelDir: string;
   numLayers: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
-    await sleep(300);
-  }
-}
-
-async function points(frame: Frame, chart: string): Promise<Record<string, number>> {
-  return JSON.parse((await frame.locator(`#${chart}`).getAttribute('data-points')) ?? '{}') as Record<string, number>;
 }
 
 async function openFile(page: Page, name: string): Promise<void> {
@@ -146,7 +125,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
       await page.keyboard.press('Enter');
       await until(`the '${folder}' dataset in the charts`, async () => {
         const frame = await findWebviewFrame(page, '#chart-absMean', { timeoutMs: 5_000 });
-        return (await points(frame, 'chart-absMean'))[folder] ? true : undefined;
+        return (await chartPoints(frame, 'chart-absMean'))[folder] ? true : undefined;
       });
     }
 
@@ -154,9 +133,9 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     const frame = await findWebviewFrame(page, '#chart-absMean');
     const expected = { 'selection: fib.py:1-5': o.numLayers, cpp: o.numLayers, python: o.numLayers };
     for (const chart of ['chart-absMean', 'chart-mean', 'chart-absMeanSem', 'chart-variance', 'chart-relChange', 'chart-blockInfluence', 'chart-l2']) {
-      assert.deepEqual(await points(frame, chart), expected, chart);
+      assert.deepEqual(await chartPoints(frame, chart), expected, chart);
     }
-    assert.deepEqual(Object.values(await points(frame, 'chart-difference')), [o.numLayers], 'the difference chart ranks every layer');
+    assert.deepEqual(Object.values(await chartPoints(frame, 'chart-difference')), [o.numLayers], 'the difference chart ranks every layer');
     assert.match(await frame.locator('[data-testid=findings]').innerText(), /Where the profile peaks/, 'findings in plain words at the top');
     await frame.locator('#section-absMean').scrollIntoViewIfNeeded();
     await screenshot(page, 'e2e-2-panel');
@@ -167,7 +146,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
       await frame.locator(`#compare-${side}`).click();
       await frame.locator(`#compare-${side} [role="option"]`, { hasText: name }).first().click();
     }
-    await until('the cpp − python comparison', async () => ((await points(frame, 'chart-difference'))['cpp − python'] === o.numLayers ? true : undefined), 30_000);
+    await until('the cpp − python comparison', async () => ((await chartPoints(frame, 'chart-difference'))['cpp − python'] === o.numLayers ? true : undefined), 30_000);
     assert.match((await frame.locator('#chart-difference').getAttribute('aria-label')) ?? '', /95% confidence intervals.*(Significant after correction|No layer is significant)/);
     await frame.locator('#toggle-table-difference').click();
     const head = await frame.locator('#table-difference th[scope=col]').allInnerTexts();
@@ -177,7 +156,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     await frame.locator('#toggle-table-difference').click();
 
     // 5. Profile Selection again: the new selection replaces the last one; Keep as dataset keeps it.
-    const selections = async () => Object.keys(await points(frame, 'chart-absMean')).filter((n) => n.startsWith('selection: '));
+    const selections = async () => Object.keys(await chartPoints(frame, 'chart-absMean')).filter((n) => n.startsWith('selection: '));
     const before = await selections();
     await page.locator('.monaco-editor .view-line').first().click();
     await page.keyboard.press('Control+Home');
@@ -189,7 +168,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
       const now = await selections();
       return now.length === 1 && now[0] !== before[0] ? now : undefined;
     });
-    assert.equal(Object.keys(await points(frame, 'chart-absMean')).length, 3, 'still three datasets: the selection is one slot');
+    assert.equal(Object.keys(await chartPoints(frame, 'chart-absMean')).length, 3, 'still three datasets: the selection is one slot');
     await frame.locator('[data-focus-key="keep-selection"]').click();
     const keepInput = page.locator('.quick-input-widget .quick-input-box input');
     await keepInput.waitFor({ state: 'visible', timeout: 15_000 });
@@ -222,7 +201,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     // 7. The side view lists the datasets and draws its compact chart.
     await page.locator('.activitybar [aria-label="Layer Profiler"]').first().click();
     const side = await findWebviewFrame(page, '#chart-sidebar-absMean', { timeoutMs: 30_000 });
-    await until('the side view chart', async () => ((await points(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));
+    await until('the side view chart', async () => ((await chartPoints(side, 'chart-sidebar-absMean')).cpp === o.numLayers ? true : undefined));
     await screenshot(page, 'e2e-4-sidebar');
 
     // 8. Compare with Previous Version from the explorer: area.py as committed against the file
@@ -235,7 +214,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     });
     assert.equal(diffRows, o.numLayers + 1, 'one row per layer and one for the embedding output');
     assert.match((await diffFrame.locator('#textdiff').getAttribute('aria-label')) ?? '', /area\.py at HEAD and area\.py/);
-    assert.ok(Object.keys(await points(diffFrame, 'chart-textdiff-lines')).length > 0, 'a line per token across the layers');
+    assert.ok(Object.keys(await chartPoints(diffFrame, 'chart-textdiff-lines')).length > 0, 'a line per token across the layers');
     await diffFrame.locator('#section-textdiff').scrollIntoViewIfNeeded();
     await diffFrame.locator('#textdiff').hover({ position: { x: 5 * 22 + 10, y: (diffRows - 2) * 15 } });
     await diffFrame.locator('[data-testid=textdiff-tip]').waitFor({ state: 'visible', timeout: 10_000 });

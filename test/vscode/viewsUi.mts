@@ -10,34 +10,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from '../harness/codeServer.ts';
-import { explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
+import { chartPoints, sleep, until, explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
 
 export interface ViewsUiOptions {
   vsix: string;
   workspace: string;
   modelDir: string;
   numLayers: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
-    await sleep(300);
-  }
-}
-
-async function points(frame: Frame, chart: string): Promise<Record<string, number>> {
-  return JSON.parse((await frame.locator(`#${chart}`).getAttribute('data-points')) ?? '{}') as Record<string, number>;
 }
 
 /** Opens a workspace file from the explorer (focus may be in the panel's webview, where Ctrl+P does not reach the workbench). */
@@ -74,13 +53,13 @@ export async function runViewsUi(o: ViewsUiOptions): Promise<void> {
       await page.keyboard.press('Enter');
       await until(`the '${folder}' lens dataset in the charts`, async () => {
         const frame = await findWebviewFrame(page, '#chart-lens-top1', { timeoutMs: 5_000 });
-        return (await points(frame, 'chart-lens-top1'))[folder] ? true : undefined;
+        return (await chartPoints(frame, 'chart-lens-top1'))[folder] ? true : undefined;
       });
     }
     const frame = await findWebviewFrame(page, '#chart-lens-top1');
     const expected = { cpp: o.numLayers + 1, python: o.numLayers + 1 };
-    for (const m of ['top1', 'nll', 'entropy', 'agreeFinal', 'klToFinal']) assert.deepEqual(await points(frame, `chart-lens-${m}`), expected, `chart-lens-${m}: the embedding output and every layer`);
-    assert.deepEqual(await points(frame, 'chart-lens-difference'), { 'cpp − python': o.numLayers + 1 }, 'the comparison has a bar per point');
+    for (const m of ['top1', 'nll', 'entropy', 'agreeFinal', 'klToFinal']) assert.deepEqual(await chartPoints(frame, `chart-lens-${m}`), expected, `chart-lens-${m}: the embedding output and every layer`);
+    assert.deepEqual(await chartPoints(frame, 'chart-lens-difference'), { 'cpp − python': o.numLayers + 1 }, 'the comparison has a bar per point');
     assert.match((await frame.locator('#chart-lens-difference').getAttribute('aria-label')) ?? '', /95% confidence intervals.*(Significant after correction|No layer is significant)/);
     assert.match(await frame.locator('[data-testid=lens-findings]').innerText(), /How early each dataset/);
     // The theme code-server starts with; the views are shot in it, and again after toggling to the other.
