@@ -5,15 +5,13 @@
  * lens's own output for the same text.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { sampleLens } from './webview/fixture';
 import type { LensText } from '../src/core/lens/lensResults';
 import { LogitLens } from '../src/core/lens/logitLens';
-import { EngineClient } from '../src/extension/engineClient';
-import { ProfileService, type HostUi } from '../src/extension/profileService';
+import { serviceOnEngine } from './support/engineService';
 import { ResultsStore, type StateStorage } from '../src/extension/resultsStore';
-import { modelKey, readSettings, type Settings } from '../src/extension/settings';
+import { modelKey } from '../src/extension/settings';
 import { codeToken, tokenHoverMarkdown } from '../src/extension/tokenHover';
 import { describeLensGrid, lensCellLines, lensGrid, lensShadePosition, lensTable } from '../src/shared/lensGrid';
 import { lensSelectionOf, lensTokenPredictions, parseLensSelection, settleScores, type LensSelection } from '../src/shared/lensSelection';
@@ -153,30 +151,13 @@ describe('logit lens on a selection: pure logic', () => {
   });
 });
 
-class QuietUi implements HostUi {
-  logs: string[] = [];
-  withProgress<T>(_title: string, _cancellable: boolean, task: (p: { report(m: string): void }, signal: AbortSignal) => Promise<T>): Promise<T> {
-    return task({ report: () => undefined }, new AbortController().signal);
-  }
-  info(): void {}
-  error(): void {}
-  log(line: string): void {
-    this.logs.push(line);
-  }
-}
-
 describe('logit lens on a selection through the engine process', function () {
   this.timeout(180_000);
   const TEXT = 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n';
 
   it('profiles and lenses with one loaded model; the lens equals the core lens of the same text', async () => {
     const model = await ensureModel('optimum-llama');
-    const settings: Settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 16, batchSize: 2 };
-    const data = new Map<string, unknown>();
-    const store = new ResultsStore({ get: <T>(k: string) => data.get(k) as T | undefined, update: (k, v) => (data.set(k, v), Promise.resolve()) });
-    const engine = new EngineClient({ enginePath: path.resolve(__dirname, '../src/engine/main.ts'), execArgv: ['--import', 'tsx'], idleTimeoutMs: 60_000 });
-    const ui = new QuietUi();
-    const service = new ProfileService(engine, store, ui, () => settings, () => undefined);
+    const { settings, store, engine, ui, service } = serviceOnEngine(model.dir, { maxTokens: 16, batchSize: 2 });
     try {
       await service.profileText('fib.py:1–2', TEXT);
       const lens = await service.lensText('fib.py:1–2', TEXT);

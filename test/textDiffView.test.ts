@@ -11,12 +11,10 @@ import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { sampleTextDiff } from './webview/fixture';
 import { TextDiff } from '../src/core/diff/textDiff';
-import { EngineClient } from '../src/extension/engineClient';
+import { serviceOnEngine } from './support/engineService';
 import { GitHeadError, readAtHead } from '../src/extension/gitHead';
-import { ProfileService, type HostUi } from '../src/extension/profileService';
-import { ResultsStore } from '../src/extension/resultsStore';
 import { SelectionPair } from '../src/extension/selectionPair';
-import { modelKey, readSettings, type Settings } from '../src/extension/settings';
+import { modelKey } from '../src/extension/settings';
 import { parseViewMessage } from '../src/shared/protocol';
 import { columnLabel, diffColumns, describeDiffCell, textDiffGrid, textDiffLines, textDiffTable } from '../src/shared/textDiffGrid';
 import { parseTextDiffSelection, textDiffSelectionOf, type TextDiffSelection } from '../src/shared/textDiffSelection';
@@ -160,18 +158,6 @@ describe('Compare with Previous Version: reading HEAD', () => {
   });
 });
 
-class QuietUi implements HostUi {
-  logs: string[] = [];
-  withProgress<T>(_title: string, _cancellable: boolean, task: (p: { report(m: string): void }, signal: AbortSignal) => Promise<T>): Promise<T> {
-    return task({ report: () => undefined }, new AbortController().signal);
-  }
-  info(): void {}
-  error(): void {}
-  log(line: string): void {
-    this.logs.push(line);
-  }
-}
-
 describe('two texts compared through the engine process', function () {
   this.timeout(180_000);
   const A = 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n';
@@ -179,12 +165,7 @@ describe('two texts compared through the engine process', function () {
 
   it('compares with the loaded model, keeps the comparison, and equals the core diff of the same texts', async () => {
     const model = await ensureModel('optimum-llama');
-    const settings: Settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 64, batchSize: 2 };
-    const data = new Map<string, unknown>();
-    const store = new ResultsStore({ get: <T>(k: string) => data.get(k) as T | undefined, update: (k, v) => (data.set(k, v), Promise.resolve()) });
-    const engine = new EngineClient({ enginePath: path.resolve(__dirname, '../src/engine/main.ts'), execArgv: ['--import', 'tsx'], idleTimeoutMs: 60_000 });
-    const ui = new QuietUi();
-    const service = new ProfileService(engine, store, ui, () => settings, () => undefined);
+    const { settings, store, engine, ui, service } = serviceOnEngine(model.dir, { maxTokens: 64, batchSize: 2 });
     try {
       const first = await service.diffTexts({ label: 'A', text: A }, { label: 'B', text: B });
       const again = await service.diffTexts({ label: 'A', text: A }, { label: 'B', text: A });
@@ -214,11 +195,7 @@ describe('two texts compared through the engine process', function () {
   });
   it('refuses a text longer than one pass in the extension\'s words where the model carries no KV cache, keeping the last comparison', async () => {
     const model = await ensureModel('merged-if');
-    const settings: Settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 16, batchSize: 1 };
-    const data = new Map<string, unknown>();
-    const store = new ResultsStore({ get: <T>(k: string) => data.get(k) as T | undefined, update: (k, v) => (data.set(k, v), Promise.resolve()) });
-    const engine = new EngineClient({ enginePath: path.resolve(__dirname, '../src/engine/main.ts'), execArgv: ['--import', 'tsx'], idleTimeoutMs: 60_000 });
-    const service = new ProfileService(engine, store, new QuietUi(), () => settings, () => undefined);
+    const { settings, store, engine, service } = serviceOnEngine(model.dir, { maxTokens: 16, batchSize: 1 });
     try {
       const short = await service.diffTexts({ label: 'A', text: 'x = 1' }, { label: 'B', text: 'x = 2' });
       await assert.rejects(service.diffTexts({ label: 'long', text: A.repeat(4) }, { label: 'B', text: B }), /long has \d+ tokens, more than the model reads in one pass \(16\), and the model has no KV cache.*Max Tokens setting/);

@@ -15,11 +15,10 @@ import { firstReaching, lensFindings } from '../src/core/lens/lensFindings';
 import type { LensPointSummary, LensTextRecord } from '../src/core/lens/lensResults';
 import { LogitLens } from '../src/core/lens/logitLens';
 import { ActivationPatching } from '../src/core/patch/activationPatching';
-import { EngineClient } from '../src/extension/engineClient';
+import { serviceOnEngine } from './support/engineService';
 import { lensDatasetsView, resolveLensRequest } from '../src/extension/lensDatasetState';
-import { ProfileService, type HostUi } from '../src/extension/profileService';
 import { ResultsStore } from '../src/extension/resultsStore';
-import { modelKey, readSettings, type Settings } from '../src/extension/settings';
+import { modelKey } from '../src/extension/settings';
 import { lensDifferenceView, lensMetricChart } from '../src/shared/lensDatasetChart';
 import { parseLensDatasetEntry, parseLensDatasetsView, type LensDatasetEntry } from '../src/shared/lensDatasets';
 import { describeMetric, describePatchCell, divergingPosition, patchGrids, patchTable } from '../src/shared/patchGrid';
@@ -206,32 +205,12 @@ describe('results store: lens datasets and patching survive a reload', () => {
   });
 });
 
-class QuietUi implements HostUi {
-  logs: string[] = [];
-  infos: string[] = [];
-  withProgress<T>(_title: string, _cancellable: boolean, task: (p: { report(m: string): void }, signal: AbortSignal) => Promise<T>): Promise<T> {
-    return task({ report: () => undefined }, new AbortController().signal);
-  }
-  info(m: string): void {
-    this.infos.push(m);
-  }
-  error(): void {}
-  log(line: string): void {
-    this.logs.push(line);
-  }
-}
-
 describe('lens folders and activation patching through the engine process', function () {
   this.timeout(300_000);
 
   it('reads folders through the lens (per-text records equal each text’s own lens means) and patches two texts as the core does', async () => {
     const model = await ensureModel('optimum-llama');
-    const settings: Settings = { ...readSettings({ get: () => undefined }), model: { kind: 'local', path: model.dir }, maxTokens: 64, batchSize: 2 };
-    const data = new Map<string, unknown>();
-    const store = new ResultsStore({ get: <T>(k: string) => data.get(k) as T | undefined, update: (k, v) => (data.set(k, v), Promise.resolve()) });
-    const engine = new EngineClient({ enginePath: path.resolve(__dirname, '../src/engine/main.ts'), execArgv: ['--import', 'tsx'], idleTimeoutMs: 60_000 });
-    const ui = new QuietUi();
-    const service = new ProfileService(engine, store, ui, () => settings, () => undefined);
+    const { settings, store, engine, ui, service } = serviceOnEngine(model.dir, { maxTokens: 64, batchSize: 2 });
     const work = mkdtempSync(path.join(os.tmpdir(), 'lp-lensdir-'));
     const texts: Record<string, string[]> = {
       cpp: ['int add(int a, int b) { return a + b; }\n', '#include <vector>\nint n(std::vector<int> v) { return v.size(); }\n', 'x'],
