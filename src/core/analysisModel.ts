@@ -7,6 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import os from 'node:os';
 import type { InspectResult, ModelSpec, ProfileOptions } from './api';
+import { batchBudget, batchCapacity } from './batching';
 import type { Spine } from './graph/spine';
 import type { GraphEdit } from './graph/prune';
 import type { ModelConfig, ResolvedModel } from './model/localModel';
@@ -181,6 +182,15 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
   /** Window length: the configured maximum, or less where the graph fixes its sequence length or its positions. */
   windowLength(opts: Pick<ProfileOptions, 'maxTokens'>): number {
     return this.windowPolicy(opts).windowLength;
+  }
+
+  /**
+   * How many windows of a padded length one batch may hold under these options (see batching.ts):
+   * every analysis's outputs grow with the batch's tokens, so all share the budget.
+   */
+  batchCapacity(opts: Pick<ProfileOptions, 'batchSize' | 'maxBatchTokens'>): (longest: number) => number {
+    const budget = batchBudget(opts, this.resolved.config?.numHeads);
+    return (longest) => batchCapacity(longest, budget);
   }
 
   async dispose(): Promise<void> {

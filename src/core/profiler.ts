@@ -9,7 +9,7 @@ import { tokenOffsets } from './model/tokenOffsets';
 import type { OpenOptions } from './modelLoading';
 import { instrumentForProfile } from './profileGraph';
 import type { DatasetResult, ProfileSettings, SkippedFile, TextRecord, TokenProfile } from './results';
-import { batchBudget, batchCapacity, consecutiveBatches, DEFAULT_MAX_BATCH_TOKENS, WindowQueue } from './batching';
+import { consecutiveBatches, DEFAULT_MAX_BATCH_TOKENS, WindowQueue } from './batching';
 import { inShard } from './dataset/shard';
 import type { RecordCache } from './cache/recordCache';
 import { streamed } from './runtime/streamed';
@@ -53,12 +53,6 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
     const out: WindowProbeValues[] = [];
     for (let i = 0; i < windows.length; i += batchSize) out.push(...(await this.session.run(windows.slice(i, i + batchSize), padId)));
     return out;
-  }
-
-  /** How many windows of a padded length one batch may hold under these options (see batching.ts). */
-  batchCapacity(opts: Pick<ProfileOptions, 'batchSize' | 'maxBatchTokens'>): (longest: number) => number {
-    const budget = batchBudget(opts, this.resolved.config?.numHeads);
-    return (longest) => batchCapacity(longest, budget);
   }
 
   /**

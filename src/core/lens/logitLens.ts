@@ -6,7 +6,7 @@
  */
 import type { DatasetInput, ModelSpec, ProfileOptions, ProfileProgress } from '../api';
 import { ModelAnalysis, openAnalysis, type OpenedAnalysis } from '../analysisModel';
-import { batchBudget, batchCapacity, consecutiveBatches } from '../batching';
+import { consecutiveBatches } from '../batching';
 import { datasetSources } from '../dataset/sources';
 import { editForAnalysis } from '../graph/instrument';
 import { buildLens } from '../graph/lens';
@@ -62,8 +62,7 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
     const next = ids.map((_, t) => (t + 1 < ids.length ? ids[t + 1] : -1));
     const planned = planTextWindows(ids, this.windowPolicy(opts));
     // The lens's logits grow with the batch's tokens too: the same budget as profiling.
-    const budget = batchBudget(opts, this.resolved.config?.numHeads);
-    const capacity = (longest: number) => batchCapacity(longest, budget);
+    const capacity = this.batchCapacity(opts);
     const parts: LensWindowValues[] = [];
     let start = 0;
     const targetsOf = (windows: number[][]) =>
