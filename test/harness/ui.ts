@@ -260,3 +260,10 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** After a scenario failed: a screenshot named `shot` and the notifications on screen, to say why (neither may fail in turn). */
+export async function reportFailure(page: Page, shot: string): Promise<void> {
+  await screenshot(page, shot).catch(() => undefined);
+  const notes = await readNotifications(page).catch(() => []);
+  if (notes.length) console.error(`notifications at failure:\n  ${notes.join('\n  ')}`);
+}

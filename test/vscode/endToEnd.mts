@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Frame, Page } from '../harness/codeServer.ts';
-import { chartPoints, until, explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
+import { chartPoints, reportFailure, until, explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
 
 export interface EndToEndOptions {
   vsix: string;
@@ -224,9 +224,7 @@ export async function runEndToEnd(o: EndToEndOptions): Promise<void> {
     const errors = (await readNotifications(page)).filter((n) => /Layer Profiler:.*(error|stopped|cannot|failed)/i.test(n));
     assert.deepEqual(errors, [], 'no error notifications');
   } catch (err) {
-    await screenshot(page, 'e2e-failure').catch(() => undefined);
-    const notes = await readNotifications(page).catch(() => []);
-    if (notes.length) console.error(`notifications at failure:\n  ${notes.join('\n  ')}`);
+    await reportFailure(page, 'e2e-failure');
     throw err;
   } finally {
     await vs.stop();

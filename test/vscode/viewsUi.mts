@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from '../harness/codeServer.ts';
-import { chartPoints, sleep, until, explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
+import { chartPoints, reportFailure, sleep, until, explorerContextMenu, findWebviewFrame, openWithVsix, readNotifications, runCommand, screenshot } from '../harness/ui.ts';
 
 export interface ViewsUiOptions {
   vsix: string;
@@ -117,9 +117,7 @@ export async function runViewsUi(o: ViewsUiOptions): Promise<void> {
     const errors = (await readNotifications(page)).filter((n) => /Layer Profiler:.*(error|stopped|cannot|failed|must)/i.test(n));
     assert.deepEqual(errors, [], 'no error notifications');
   } catch (err) {
-    await screenshot(page, 'views-failure').catch(() => undefined);
-    const notes = await readNotifications(page).catch(() => []);
-    if (notes.length) console.error(`notifications at failure:\n  ${notes.join('\n  ')}`);
+    await reportFailure(page, 'views-failure');
     throw err;
   } finally {
     await vs.stop();
