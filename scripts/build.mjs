@@ -18,7 +18,8 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { cli: 'src/cli/index.ts' }, outdir: 'dist' },
+  // The CLI loads its tokenizer on a worker thread (src/core/model/tokenizerThread.ts), from its own bundle.
+  { ...node, entryPoints: { cli: 'src/cli/index.ts', tokenizerWorker: 'src/core/model/tokenizerWorker.ts' }, outdir: 'dist' },
 ];
 if (existsSync('src/engine/main.ts')) builds.push({ ...node, entryPoints: { engine: 'src/engine/main.ts' }, outdir: 'dist' });
 if (existsSync('src/extension/extension.ts')) builds.push({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' });

@@ -10,6 +10,7 @@ import { diffToCsv, resultsToJson } from '../core/diff/diffExport';
 import { DIFF_SCHEMA, SINGLE_PAIR_NOTE, type DiffResults } from '../core/diff/diffResults';
 import { DIFF_PAIRS_SCHEMA, matchFiles, pairMeans, poolPairs, type PairPointMeans } from '../core/diff/pairPool';
 import { TextDiff, type TextPair } from '../core/diff/textDiff';
+import { textPasses } from '../core/workload';
 import type { AnalysisCommandDeps } from './commandDeps';
 import { formatDiff } from './formatDiff';
 import { parseModelArg, UsageError } from './modelArg';
@@ -92,7 +93,9 @@ export function registerDiffCommand<O extends object>(command: Command, deps: An
       const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path}`);
-      const diff = await TextDiff.open(spec, deps.loadOptions(o, !!o.quiet));
+      // One window of each text per pass at most.
+      const expectedPasses = textPasses([pair.a.text, pair.b.text], { batchSize: 1, maxBatchTokens: o.maxTokens, maxTokens: o.maxTokens });
+      const diff = await TextDiff.open(spec, { ...deps.loadOptions(o, !!o.quiet), expectedPasses });
       try {
         const opts = { maxTokens: o.maxTokens };
         const outcome = await diff.compareTexts(pair, opts, o.align);
@@ -139,7 +142,8 @@ async function diffPairs<O extends object>(o: DiffOptions & O, deps: AnalysisCom
   if (files.matched.length === 0) throw new UsageError(`No file is in both ${aDir} and ${bDir} (pairs are matched by their path inside each folder).`);
   const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
   const spec = parseModelArg(o.model, o.dtype, o.revision);
-  const diff = await TextDiff.open(spec, deps.loadOptions(o, !!o.quiet));
+  // Two texts per pair, a pass each at least.
+  const diff = await TextDiff.open(spec, { ...deps.loadOptions(o, !!o.quiet), expectedPasses: 2 * files.matched.length });
   try {
     const opts = { maxTokens: o.maxTokens };
     const records: { a: string; b: string; points: PairPointMeans[] }[] = [];

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_BATCH_TOKENS } from '../core/batching';
 import { lensTokensToCsv, lensToCsv, lensToJson } from '../core/lens/lensExport';
 import { LENS_SCHEMA, type LensDataset, type LensResults, type LensText } from '../core/lens/lensResults';
 import { DEFAULT_LENS_K, LogitLens } from '../core/lens/logitLens';
+import { datasetPasses, textPasses } from '../core/workload';
 import type { WriteOutput } from './compareCommand';
 import { formatProgress } from './format';
 import { formatLensDatasets, formatLensText } from './formatLens';
@@ -69,14 +70,17 @@ export function registerLensCommand<O extends object>(command: Command, deps: Le
       const log = (line: string) => !o.quiet && process.stderr.write(line + '\n');
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path}`);
-      const lens = await LogitLens.open(spec, { ...deps.loadOptions(o, !!o.quiet), k: o.k });
+      const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens };
+      const inputs = datasets.map((d) => ({ name: d.name, paths: [d.path] }));
+      const expectedPasses = textPasses(texts.map((t) => t.text), opts) + (await datasetPasses(inputs, opts));
+      // Texts read through the lens show their tokens, which the main thread's tokenizer gives; datasets need only ids.
+      const lens = await LogitLens.open(spec, { ...deps.loadOptions(o, !!o.quiet), k: o.k, expectedPasses, tokenizeInWorker: texts.length === 0 });
       try {
-        const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens };
         const read: LensText[] = [];
         for (const t of texts) read.push(await lens.lensText(t.label, t.text, opts, deps.signal, t.path));
         const summaries: LensDataset[] = [];
-        for (const d of datasets) {
-          const run = lens.lensDataset({ name: d.name, paths: [d.path] }, opts, deps.signal);
+        for (const input of inputs) {
+          const run = lens.lensDataset(input, opts, deps.signal);
           for (;;) {
             const step = await run.next();
             if (step.done) {

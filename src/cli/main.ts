@@ -27,6 +27,7 @@ import { allFromCache, openRecordCache } from '../core/cache/cachedRun';
 import { defaultRecordCacheDir } from '../core/cache/recordCache';
 import { parseShard, shardFromEnvironment } from '../core/dataset/shard';
 import { DEVICES, type DeviceChoice } from '../core/runtime/device';
+import { datasetPasses } from '../core/workload';
 import { registerDiffCommand } from './diffCommand';
 import { registerPatchCommand } from './patchCommand';
 
@@ -144,7 +145,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       if (cache) cache.hits = 0;
 
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.dtype ? `${spec.path} (${spec.dtype})` : spec.path}`);
-      const profiler = await LayerProfiler.open(spec, loadOptions({ ...o, threads }, signal, !!o.quiet));
+      const expectedPasses = await datasetPasses(datasets.map(inputOf), o);
+      const profiler = await LayerProfiler.open(spec, { ...loadOptions({ ...o, threads }, signal, !!o.quiet), expectedPasses, tokenizeInWorker: true });
       try {
         log(`found ${profiler.numLayers} layers`);
         const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens, skipFirstToken: !!o.skipFirstToken };

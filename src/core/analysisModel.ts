@@ -12,10 +12,12 @@ import type { Spine } from './graph/spine';
 import type { GraphEdit } from './graph/prune';
 import type { ModelConfig, ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
+import { TokenizerThread, type IdsEncoder } from './model/tokenizerThread';
 import { loadAndAnalyze, modelFacts, modelId, ortLoadError, type ModelFacts, type OpenOptions } from './modelLoading';
 import { readsPastInputs } from './onnx/modelFacts';
 import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
+import { prepacksWeights } from './runtime/prepack';
 import { createOrtSession, stageModel } from './runtime/probedSession';
 import { chooseDevice, cpuFreeBytes, estimateNeed, probeDevices, type DeviceChoice, type DeviceDecision } from './runtime/device';
 import type { SessionSettings, WindowRunner } from './runtime/windowRunner';
@@ -41,11 +43,31 @@ export interface OpenedAnalysis<R> {
   threads: number;
   graphOptimizationLevel: string;
   executionProvider: string;
+  /** The tokenizer loading on a worker thread while the session was created (OpenOptions.tokenizeInWorker). */
+  tokenizerThread?: TokenizerThread;
 }
 
 /** Loads and analyzes a model, instruments it for one analysis, stages it and opens its session. */
 export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec, opts: OpenOptions, instrument: (model: OnnxModelFile, spine: Spine) => AnalysisGraph<R>): Promise<OpenedAnalysis<R>> {
   const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
+  // From here on the main thread instruments, stages and creates the session (ORT holds it the
+  // while); the tokenizer loads beside it.
+  const tokenizerThread = opts.tokenizeInWorker ? new TokenizerThread(resolved.tokenizer ?? resolved.folder) : undefined;
+  try {
+    return await instrumentAndOpen(spec, opts, instrument, { resolved, model, spine }, tokenizerThread);
+  } catch (err) {
+    await tokenizerThread?.close();
+    throw err;
+  }
+}
+
+async function instrumentAndOpen<V, R extends WindowRunner<V>>(
+  spec: ModelSpec,
+  opts: OpenOptions,
+  instrument: (model: OnnxModelFile, spine: Spine) => AnalysisGraph<R>,
+  { resolved, model, spine }: { resolved: ResolvedModel; model: OnnxModelFile; spine: Spine },
+  tokenizerThread: TokenizerThread | undefined,
+): Promise<OpenedAnalysis<R>> {
   const graph = instrument(model, spine);
   const facts = modelFacts(spec, resolved, model, spine);
   const config = resolved.config;
@@ -59,6 +81,7 @@ export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec
     incremental: opts.incremental,
     cache: { kvHeads: config?.kvHeads, headDim: config?.headDim },
     readsPast: readsPastInputs(model),
+    prepackWeights: prepacksWeights(opts.expectedPasses, facts.inspect.model.dtype),
   };
   // The decoded model is not used after staging; only facts about it are kept.
   const staged = await stageModel(model, graph.edit);
@@ -73,7 +96,7 @@ export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec
       ? 'a text longer than one window continues through the KV cache, so its windows give the values of one pass'
       : 'the graph has no KV cache to carry: a text longer than one window is profiled as independent windows',
   );
-  return { spec, resolved, facts, spine, session, threads: opts.threads ?? 0, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all', executionProvider: device.provider };
+  return { spec, resolved, facts, spine, session, threads: opts.threads ?? 0, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all', executionProvider: device.provider, tokenizerThread };
 }
 
 /** The device a model runs on: the CPU unless asked otherwise, else decided from what this machine offers. */
@@ -97,8 +120,12 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
   private readonly graphOptimizationLevel: string;
   private readonly executionProvider: string;
   private tokenizer: TextTokenizer | undefined;
+  private readonly tokenizerThread: TokenizerThread | undefined;
+  private encoder: IdsEncoder | undefined;
+  private idsFromThread = false;
 
   protected constructor(opened: OpenedAnalysis<R>) {
+    this.tokenizerThread = opened.tokenizerThread;
     this.spec = opened.spec;
     this.resolved = opened.resolved;
     this.facts = opened.facts;
@@ -135,7 +162,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
       numLayers: this.numLayers,
       ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
       dtype: this.dtype,
-      ...(this.tokenizer ? { tokenizerSha256: this.tokenizer.sha256 } : {}),
+      ...(this.tokenizer || this.encoder ? { tokenizerSha256: (this.tokenizer ?? this.encoder)!.sha256 } : {}),
       ...(this.resolved.config?.sha256 ? { configSha256: this.resolved.config.sha256 } : {}),
     };
   }
@@ -151,16 +178,49 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
   }
 
   async getTokenizer(): Promise<TextTokenizer> {
-    if (!this.tokenizer) {
-      const location = this.resolved.tokenizer ?? this.resolved.folder;
-      const tokenizer = await loadTokenizer(location);
-      const rows = this.facts.embeddingRows ?? this.resolved.config?.vocabSize;
-      if (rows !== undefined && tokenizer.vocabSize > rows) {
-        throw new TokenizerError(`The tokenizer ${this.resolved.tokenizer ? location : `in ${location}`} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
-      }
-      this.tokenizer = tokenizer;
-    }
+    if (!this.tokenizer) this.tokenizer = this.checkedTokenizer(await loadTokenizer(this.tokenizerLocation));
     return this.tokenizer;
+  }
+
+  /**
+   * Ids for texts: from the tokenizer thread where the model was opened with one (it loaded while
+   * the session was created), else from the main thread's tokenizer.
+   */
+  async getIdsEncoder(): Promise<IdsEncoder> {
+    if (this.encoder) return this.encoder;
+    if (this.tokenizerThread && !this.tokenizer) {
+      try {
+        this.encoder = this.checkedTokenizer(await this.tokenizerThread.ready);
+        this.idsFromThread = true;
+        return this.encoder;
+      } catch (err) {
+        // The tokenizer's own refusal is the user's to see; a thread that could not run is not.
+        if (err instanceof TokenizerError) throw err;
+        await this.tokenizerThread.close();
+      }
+    }
+    const tokenizer = await this.getTokenizer();
+    this.encoder = { vocabSize: tokenizer.vocabSize, padId: tokenizer.padId, sha256: tokenizer.sha256, ids: async (text) => tokenizer.encode(text).ids };
+    return this.encoder;
+  }
+
+  /** Whether texts' ids come from the tokenizer thread (false: from the main thread's tokenizer). */
+  get idsFromTokenizerThread(): boolean {
+    return this.idsFromThread;
+  }
+
+  private get tokenizerLocation(): string {
+    return this.resolved.tokenizer ?? this.resolved.folder;
+  }
+
+  /** The tokenizer, refused if it has more tokens than the model's embedding has rows. */
+  private checkedTokenizer<T extends { vocabSize: number }>(tokenizer: T): T {
+    const location = this.tokenizerLocation;
+    const rows = this.facts.embeddingRows ?? this.resolved.config?.vocabSize;
+    if (rows !== undefined && tokenizer.vocabSize > rows) {
+      throw new TokenizerError(`The tokenizer ${this.resolved.tokenizer ? location : `in ${location}`} has ${tokenizer.vocabSize} tokens but the model's embedding has only ${rows} rows: the tokenizer does not belong to this model.`);
+    }
+    return tokenizer;
   }
 
   /** Most positions one pass may hold: the position tables' rows and the config's positions. */
@@ -194,6 +254,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
   }
 
   async dispose(): Promise<void> {
+    await this.tokenizerThread?.close();
     await this.session.release();
   }
 }

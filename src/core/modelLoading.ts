@@ -24,6 +24,18 @@ export interface OpenOptions extends LoadOptions {
   allowSpinning?: boolean;
   /** Decode token by token through the KV cache (automatic where the graph takes one token per run). */
   incremental?: boolean;
+  /**
+   * About how many forward passes the session will run (runtime/prepack.ts `expectedPasses`):
+   * few passes leave the weights unpacked, which opens the session much faster. Not given: the
+   * weights are prepacked, as for a session kept open for whatever comes.
+   */
+  expectedPasses?: number;
+  /**
+   * Load the tokenizer on a worker thread while the session is created (a dataset run's ids then
+   * come from it: ModelAnalysis.getIdsEncoder). Costs a thread, so only for runs that open a model
+   * to profile a dataset and quit (the command line).
+   */
+  tokenizeInWorker?: boolean;
   /** false: run the whole exported graph, LM head included (tests and benchmarks compare). */
   prune?: boolean;
   /**

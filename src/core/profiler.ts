@@ -119,7 +119,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
    */
   async *profileDataset(input: DatasetInput, opts: ProfileOptions, signal?: AbortSignal, observer?: DatasetObserver, cache?: RecordCache): AsyncGenerator<ProfileProgress, DatasetResult> {
     const started = Date.now();
-    const tokenizer = await this.getTokenizer();
+    const tokenizer = await this.getIdsEncoder();
     const policy = this.windowPolicy(opts);
     const session = this.session;
     const numLayers = this.numLayers;
@@ -254,7 +254,7 @@ export class LayerProfiler extends ModelAnalysis<WindowProbeValues, ProbedSessio
       }
       let ids: number[];
       try {
-        ids = tokenizer.encode(text.text).ids;
+        ids = await tokenizer.ids(text.text);
       } catch (err) {
         skipped.push({ path: source.label, reason: `the tokenizer failed on it: ${(err as Error).message}` });
         progress.textsTotal -= 1;

@@ -109,7 +109,7 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
   /** A dataset through the lens: per-text records and per-point summaries; progress about once a second. */
   async *lensDataset(input: DatasetInput, opts: Pick<ProfileOptions, 'maxTokens' | 'batchSize' | 'maxBatchTokens'>, signal?: AbortSignal): AsyncGenerator<ProfileProgress, LensDataset> {
     const started = Date.now();
-    const tokenizer = await this.getTokenizer();
+    const tokenizer = await this.getIdsEncoder();
     const skipped: SkippedFile[] = [];
     const sources = await datasetSources(input, skipped);
     const P = this.layers.length;
@@ -124,7 +124,7 @@ export class LogitLens extends ModelAnalysis<LensWindowValues, WindowRunner<Lens
         break;
       }
       const text = await source.read();
-      const ids = text.ok ? tokenizer.encode(text.text).ids : [];
+      const ids = text.ok ? await tokenizer.ids(text.text) : [];
       if (!text.ok || ids.length === 0) {
         skipped.push({ path: source.label, reason: text.ok ? 'no tokens' : text.reason });
         progress.textsTotal -= 1;

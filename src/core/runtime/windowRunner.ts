@@ -31,6 +31,8 @@ export interface SessionSettings {
   executionProvider?: string;
   /** How ONNX Runtime holds a pass's CPU memory (default DEFAULT_CPU_MEMORY; see there). */
   cpuMemory?: CpuMemory;
+  /** false: weights are not prepacked at session creation (see prepack.ts); ORT's default is to prepack. */
+  prepackWeights?: boolean;
 }
 
 /** ORT's CPU memory arena (keeps freed blocks for later runs) and memory pattern (plans a shape's buffers as one block). */
@@ -63,7 +65,15 @@ export function ortSessionOptions(settings: SessionSettings): ort.InferenceSessi
     enableCpuMemArena: (settings.cpuMemory ?? DEFAULT_CPU_MEMORY).arena,
     enableMemPattern: (settings.cpuMemory ?? DEFAULT_CPU_MEMORY).pattern,
     ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
-    ...(settings.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
+    extra: { session: sessionConfig(settings) },
+  };
+}
+
+/** ORT's session configuration entries for these settings. */
+function sessionConfig(settings: SessionSettings): Record<string, unknown> {
+  return {
+    ...(settings.prepackWeights === false ? { disable_prepacking: '1' } : {}),
+    ...(settings.allowSpinning === false ? { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } : {}),
   };
 }
 
@@ -90,6 +100,8 @@ export class WindowRunner<V> {
   readonly decodesTokenByToken: boolean;
   /** Windows after a text's first continue one token at a time (the graph refused several at once after a prompt). */
   private continuesTokenByToken = false;
+  /** ORT prepacked the weights when it created the session (see prepack.ts). */
+  readonly weightsPrepacked: boolean;
   /** Keeps a long run's memory flat: passes' spent output buffers are collected every few thousand tokens. */
   private readonly garbage = new GarbagePacer();
 
@@ -107,6 +119,7 @@ export class WindowRunner<V> {
     this.plan = planFeeds(session.inputMetadata.filter((m) => !m.name.startsWith(ANALYSIS_PREFIX)), settings.cache);
     this.cache = settings.readsPast === false ? undefined : presentOutputs(this.plan, session.outputNames);
     this.decodesTokenByToken = this.cache !== undefined && (settings.incremental ?? this.plan.fixedSequenceLength === 1);
+    this.weightsPrepacked = settings.prepackWeights !== false;
   }
 
   /** Longest window the graph accepts, if it fixes the sequence length (decoding token by token lifts the limit). */
