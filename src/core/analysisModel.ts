@@ -13,7 +13,7 @@ import type { GraphEdit } from './graph/prune';
 import type { ModelConfig, ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { TokenizerThread, type IdsEncoder } from './model/tokenizerThread';
-import { loadAndAnalyze, modelFacts, modelId, ortLoadError, type ModelFacts, type OpenOptions } from './modelLoading';
+import { modelFacts, modelId, ortLoadError, readAndAnalyze, resolveModel, type ModelFacts, type OpenOptions } from './modelLoading';
 import { readsPastInputs } from './onnx/modelFacts';
 import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
@@ -49,11 +49,12 @@ export interface OpenedAnalysis<R> {
 
 /** Loads and analyzes a model, instruments it for one analysis, stages it and opens its session. */
 export async function openAnalysis<V, R extends WindowRunner<V>>(spec: ModelSpec, opts: OpenOptions, instrument: (model: OnnxModelFile, spine: Spine) => AnalysisGraph<R>): Promise<OpenedAnalysis<R>> {
-  const { resolved, model, spine } = await loadAndAnalyze(spec, opts);
-  // From here on the main thread instruments, stages and creates the session (ORT holds it the
-  // while); the tokenizer loads beside it.
+  const resolved = await resolveModel(spec, opts);
+  // From here on the main thread reads the graph, instruments it, stages it and creates the
+  // session (ORT holds the thread the while); the tokenizer loads beside it.
   const tokenizerThread = opts.tokenizeInWorker ? new TokenizerThread(resolved.tokenizer ?? resolved.folder) : undefined;
   try {
+    const { model, spine } = await readAndAnalyze(resolved, opts);
     return await instrumentAndOpen(spec, opts, instrument, { resolved, model, spine }, tokenizerThread);
   } catch (err) {
     await tokenizerThread?.close();

@@ -48,6 +48,11 @@ export interface OpenOptions extends LoadOptions {
 /** Resolves, reads and analyzes a model: everything but the session. */
 export async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions & Pick<OpenOptions, 'weightsInMemory'>): Promise<{ resolved: ResolvedModel; model: OnnxModelFile; spine: Spine }> {
   const resolved = await resolveModel(spec, opts);
+  return { resolved, ...(await readAndAnalyze(resolved, opts)) };
+}
+
+/** Reads and analyzes a resolved model's graph. */
+export async function readAndAnalyze(resolved: ResolvedModel, opts: Pick<OpenOptions, 'weightsInMemory'>): Promise<{ model: OnnxModelFile; spine: Spine }> {
   const file = await readOnnxModel(path.join(resolved.folder, resolved.onnxFile), opts.weightsInMemory ? { threshold: Infinity } : {});
   await checkExternalData(file);
   const lifted = liftMergedDecoder(file);
@@ -56,7 +61,7 @@ export async function loadAndAnalyze(spec: ModelSpec, opts: LoadOptions & Pick<O
   if (lifted) spine.notes.unshift(lifted.note);
   if (quantizesActivationsPerTensor(model)) spine.notes.push('activations are quantized per tensor at run time: windows run one at a time, so a text\'s numbers never depend on its batch');
   checkLayerCount(spine, resolved.config, model.path);
-  return { resolved, model, spine };
+  return { model, spine };
 }
 
 export interface ModelFacts {
