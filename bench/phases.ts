@@ -7,6 +7,8 @@
  * inference, statistics. The phases run as `profile` runs them, one after another, so their sum
  * can be set beside the CLI's whole-process time on the same model and texts (also measured).
  * `--model DIR` profiles a model folder instead (e.g. bench:source's export under test-output/).
+ * The session is prepacked or not as the CLI would decide; the tokenizer loads on the main thread
+ * here, where the CLI loads it on a worker thread beside the model's loading and session creation.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,7 +18,10 @@ import { loadTokenizer } from '../src/core/model/tokenizer';
 import { instrumentForProfile } from '../src/core/profileGraph';
 import { createOrtSession, ProbedSession, quantizesActivationsPerTensor, stageModel } from '../src/core/runtime/probedSession';
 import { readModelConfig } from '../src/core/model/localModel';
-import { readsPastInputs } from '../src/core/onnx/modelFacts';
+import { describeModelDtype, readsPastInputs } from '../src/core/onnx/modelFacts';
+import { DEFAULT_PROFILE_OPTIONS } from '../src/core/api';
+import { prepacksWeights } from '../src/core/runtime/prepack';
+import { datasetPasses } from '../src/core/workload';
 import { feedWindow } from '../src/core/stats/feedWindow';
 import { TextAccumulator } from '../src/core/stats/textStats';
 import { planTextWindows } from '../src/core/windows';
@@ -65,7 +70,9 @@ async function main(): Promise<void> {
   const { model, spine } = await phase('model decode + analysis (read, hash, spine)', () => loadAndAnalyze(spec, {}));
   const instrumented = await phase('instrumentation (probes, pruning)', () => instrumentForProfile(model, spine));
   const config = await readModelConfig(dir);
-  const settings = { threads: THREADS, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast: readsPastInputs(model) };
+  // Prepacked or not as the CLI decides it for this dataset (runtime/prepack.ts).
+  const passes = await datasetPasses([{ name: 't', paths: [textDir] }], DEFAULT_PROFILE_OPTIONS);
+  const settings = { threads: THREADS, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast: readsPastInputs(model), prepackWeights: prepacksWeights(passes, describeModelDtype(model)) };
   const staged = await phase('staging (the edited model written for ORT)', () => stageModel(model, instrumented.edit));
   const ortSession = await phase('ORT session creation', () => createOrtSession(staged, settings));
   const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };
