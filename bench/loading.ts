@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { LoadingSide, LoadingSideResult } from './loadingSide';
+import { median, range } from './summary';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
@@ -46,10 +47,6 @@ async function runSide(side: LoadingSide, file: string): Promise<LoadingSideResu
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadingSideResult;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const file = await benchModel();
@@ -71,7 +68,7 @@ async function main(): Promise<void> {
       side,
       fileBytes: rs[0].fileBytes,
       peakRssBytes: median(rs.map((r) => r.peakRssBytes)),
-      peakRssOverFile: { min: Math.min(...ratios), median: median(ratios), max: Math.max(...ratios) },
+      peakRssOverFile: range(ratios),
       stepsSeconds: steps,
       totalSeconds: total,
       sessionCreateShare: steps['session create'] / total,

@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { ensureModel, type ModelStyle } from '../test/modelgen';
 import { PREPACK_MIN_PASSES } from '../src/core/runtime/prepack';
 import type { PrepackSide, PrepackSideResult } from './prepackSide';
+import { median } from './summary';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
@@ -27,11 +28,6 @@ const ROUNDS = num('rounds', 3);
 const PASSES = num('passes', 6);
 const THREADS = option('threads');
 const log = (s: string) => !json && process.stderr.write(s + '\n');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function benchModel(): Promise<{ dir: string; described: string }> {
   const given = option('model');

@@ -25,6 +25,7 @@ import { DEFAULT_MAX_BATCH_TOKENS } from '../src/core/batching';
 import { batchingSection, cacheSection, folderSection, mib, type BatchRow, type CachedRerun, type FolderMemory } from './memory';
 import type { FromSide, Side, SideArgs, ToSide } from './side';
 import { formatSourceComparison, runSourceMethodComparison } from './sourceMethod';
+import { quantile, range, type Range } from './summary';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
@@ -69,19 +70,6 @@ const BENCH_ROOT = argv.includes('--folder-root') ? argv[argv.indexOf('--folder-
 
 const log = (s: string) => !json && process.stderr.write(s + '\n');
 
-interface Range {
-  min: number;
-  median: number;
-  max: number;
-}
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const quantile = (xs: number[], q: number) => {
-  const s = sorted(xs);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  return s[lo] + (s[Math.ceil(at)] - s[lo]) * (at - lo);
-};
-const range = (xs: number[]): Range => ({ min: Math.min(...xs), median: quantile(xs, 0.5), max: Math.max(...xs) });
 
 /** A side's process, answering one message at a time. */
 class SideProcess {

@@ -20,6 +20,7 @@ import { loadTokenizer } from '../src/core/model/tokenizer';
 import type { ProfileResults, TextRecord } from '../src/core/results';
 import { buildTokenizerFiles } from '../test/modelgen/tokenizer/tokenizerFiles';
 import { writeBenchTexts, type BenchText } from './sourceTexts';
+import { range, type Range } from './summary';
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(__dirname, 'source_method.py');
@@ -41,12 +42,6 @@ export interface SourceComparisonOptions {
   /** Where the exported model and texts are kept between runs. */
   workDir?: string;
   log?: (line: string) => void;
-}
-
-export interface Range {
-  min: number;
-  median: number;
-  max: number;
 }
 
 export interface SourceComparison {
@@ -80,12 +75,6 @@ const EXPORT_VERSION = 1;
  */
 const SLOW_BLAS_GFLOPS = 10;
 
-const sortedMedian = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = (s.length - 1) / 2;
-  return (s[Math.floor(mid)] + s[Math.ceil(mid)]) / 2;
-};
-const range = (xs: number[]): Range => ({ min: Math.min(...xs), median: sortedMedian(xs), max: Math.max(...xs) });
 
 export interface TorchProbe {
   torch: string;
