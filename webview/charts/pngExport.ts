@@ -38,6 +38,30 @@ export function composePng(image: HTMLCanvasElement, caption: ExportCaption | un
   return canvas.toDataURL('image/png');
 }
 
+/**
+ * A grid view's image: `width` CSS pixels wide, a legend band of `legendHeight` above a body of
+ * `bodyHeight`, drawn at EXPORT_SCALE on the theme's background, with the caption laid above.
+ */
+export function gridPng(
+  size: { width: number; legendHeight: number; bodyHeight: number },
+  theme: Theme,
+  caption: ExportCaption | undefined,
+  paint: { legend: (ctx: CanvasRenderingContext2D) => void; body: (ctx: CanvasRenderingContext2D) => void },
+): string {
+  const height = size.legendHeight + size.bodyHeight;
+  const canvas = document.createElement('canvas');
+  canvas.width = size.width * EXPORT_SCALE;
+  canvas.height = height * EXPORT_SCALE;
+  const ctx = canvas.getContext('2d')!;
+  ctx.scale(EXPORT_SCALE, EXPORT_SCALE);
+  ctx.fillStyle = formatColor(theme.background);
+  ctx.fillRect(0, 0, size.width, height);
+  paint.legend(ctx);
+  ctx.translate(0, size.legendHeight);
+  paint.body(ctx);
+  return composePng(canvas, caption, theme);
+}
+
 function wrap(ctx: CanvasRenderingContext2D, text: string, width: number): string[] {
   const words = text.split(' ');
   const out: string[] = [];

@@ -10,7 +10,7 @@ import type { HeatmapGrid } from '../../src/shared/chartData';
 import { formatColor, scaleColor } from '../color';
 import { el } from '../dom';
 import type { ChartHandle } from '../charts/chartHandle';
-import { composePng, EXPORT_SCALE } from '../charts/pngExport';
+import { EXPORT_SCALE, gridPng } from '../charts/pngExport';
 import type { ExportCaption } from '../../src/shared/exportCaption';
 import type { Theme } from '../theme';
 import { CELL_WIDTH, geometry, paintCells, paintRowLabels, ROW_LABEL_WIDTH, sizeCanvas, type HeatmapGeometry } from './paint';
@@ -133,23 +133,16 @@ export class HeatmapView implements ChartHandle {
   toPng(caption?: ExportCaption): string | undefined {
     const { grid, theme } = this;
     if (!grid || !theme || grid.cols === 0) return undefined;
-    const canvas = document.createElement('canvas');
     const cellWidth = Math.max(2, Math.min(CELL_WIDTH, Math.floor((MAX_EXPORT_WIDTH / EXPORT_SCALE - ROW_LABEL_WIDTH) / grid.cols)));
-    const g = geometry(grid, canvas.getContext('2d')!, theme, cellWidth);
-    const legendHeight = 28;
+    const g = geometry(grid, document.createElement('canvas').getContext('2d')!, theme, cellWidth);
     const width = Math.max(ROW_LABEL_WIDTH + grid.cols * cellWidth, 360);
-    const height = legendHeight + g.cellsHeight + g.labelHeight;
-    canvas.width = width * EXPORT_SCALE;
-    canvas.height = height * EXPORT_SCALE;
-    const ctx = canvas.getContext('2d')!;
-    ctx.scale(EXPORT_SCALE, EXPORT_SCALE);
-    ctx.fillStyle = formatColor(theme.background);
-    ctx.fillRect(0, 0, width, height);
-    this.paintExportLegend(ctx, grid, theme, ROW_LABEL_WIDTH, 8);
-    ctx.translate(0, legendHeight);
-    paintRowLabels(ctx, grid, g, theme);
-    paintCells(ctx, grid, g, theme, { firstCol: 0, endCol: grid.cols, originX: ROW_LABEL_WIDTH, perLayer: this.perLayer });
-    return composePng(canvas, caption, theme);
+    return gridPng({ width, legendHeight: 28, bodyHeight: g.cellsHeight + g.labelHeight }, theme, caption, {
+      legend: (ctx) => this.paintExportLegend(ctx, grid, theme, ROW_LABEL_WIDTH, 8),
+      body: (ctx) => {
+        paintRowLabels(ctx, grid, g, theme);
+        paintCells(ctx, grid, g, theme, { firstCol: 0, endCol: grid.cols, originX: ROW_LABEL_WIDTH, perLayer: this.perLayer });
+      },
+    });
   }
 
   private paintExportLegend(ctx: CanvasRenderingContext2D, grid: HeatmapGrid, theme: Theme, x: number, y: number): void {

@@ -8,7 +8,7 @@ import { lensCellLines, type LensGrid, type LensShade } from '../../src/shared/l
 import { FrameScheduler, visibleColumns } from '../grid/scrollWindow';
 import type { ExportCaption } from '../../src/shared/exportCaption';
 import type { ChartHandle } from '../charts/chartHandle';
-import { composePng, EXPORT_SCALE } from '../charts/pngExport';
+import { EXPORT_SCALE, gridPng } from '../charts/pngExport';
 import { formatColor, scaleColor } from '../color';
 import { el } from '../dom';
 import { sizeCanvas } from '../heatmap/paint';
@@ -161,31 +161,26 @@ export class LensView implements ChartHandle {
     if (!grid || !theme || grid.cols === 0) return undefined;
     const cellWidth = Math.max(4, Math.min(LENS_CELL_WIDTH, Math.floor((MAX_EXPORT_WIDTH / EXPORT_SCALE - LENS_ROW_LABEL_WIDTH) / grid.cols)));
     const g = lensGeometry(grid, cellWidth);
-    const legendHeight = 28;
     const width = Math.max(LENS_ROW_LABEL_WIDTH + grid.cols * cellWidth, 420);
-    const height = legendHeight + g.cellsHeight + g.labelHeight;
-    const canvas = document.createElement('canvas');
-    canvas.width = width * EXPORT_SCALE;
-    canvas.height = height * EXPORT_SCALE;
-    const ctx = canvas.getContext('2d')!;
-    ctx.scale(EXPORT_SCALE, EXPORT_SCALE);
-    ctx.fillStyle = formatColor(theme.background);
-    ctx.fillRect(0, 0, width, height);
-    const x = LENS_ROW_LABEL_WIDTH;
-    const gradient = ctx.createLinearGradient(x, 0, x + 160, 0);
-    for (let i = 0; i <= 10; i++) gradient.addColorStop(i / 10, formatColor(scaleColor(theme.heatStops, i / 10)));
-    ctx.fillStyle = gradient;
-    ctx.fillRect(x, 8, 160, 10);
-    ctx.font = `11px ${theme.fontFamily}`;
-    ctx.fillStyle = theme.muted;
-    ctx.textBaseline = 'middle';
-    ctx.textAlign = 'left';
-    const [low, high] = this.scaleEnds(grid);
-    ctx.fillText(`${this.shade === 'probability' ? 'top-1 probability' : 'entropy'}: ${low}  →  ${high}; outlined: the actual next token`, x + 168, 13);
-    ctx.translate(0, legendHeight);
-    paintLensRowLabels(ctx, grid, g, theme);
-    paintLensCells(ctx, grid, g, theme, { firstCol: 0, endCol: grid.cols, originX: LENS_ROW_LABEL_WIDTH, shade: this.shade });
-    return composePng(canvas, caption, theme);
+    return gridPng({ width, legendHeight: 28, bodyHeight: g.cellsHeight + g.labelHeight }, theme, caption, {
+      legend: (ctx) => {
+        const x = LENS_ROW_LABEL_WIDTH;
+        const gradient = ctx.createLinearGradient(x, 0, x + 160, 0);
+        for (let i = 0; i <= 10; i++) gradient.addColorStop(i / 10, formatColor(scaleColor(theme.heatStops, i / 10)));
+        ctx.fillStyle = gradient;
+        ctx.fillRect(x, 8, 160, 10);
+        ctx.font = `11px ${theme.fontFamily}`;
+        ctx.fillStyle = theme.muted;
+        ctx.textBaseline = 'middle';
+        ctx.textAlign = 'left';
+        const [low, high] = this.scaleEnds(grid);
+        ctx.fillText(`${this.shade === 'probability' ? 'top-1 probability' : 'entropy'}: ${low}  →  ${high}; outlined: the actual next token`, x + 168, 13);
+      },
+      body: (ctx) => {
+        paintLensRowLabels(ctx, grid, g, theme);
+        paintLensCells(ctx, grid, g, theme, { firstCol: 0, endCol: grid.cols, originX: LENS_ROW_LABEL_WIDTH, shade: this.shade });
+      },
+    });
   }
 
   destroy(): void {

@@ -7,7 +7,7 @@
 import type { ExportCaption } from '../../src/shared/exportCaption';
 import { divergingPosition, type PatchGridView } from '../../src/shared/patchGrid';
 import type { ChartHandle } from '../charts/chartHandle';
-import { composePng, EXPORT_SCALE } from '../charts/pngExport';
+import { gridPng } from '../charts/pngExport';
 import { divergingColor, formatColor, mix, parseColor, type Rgba } from '../color';
 import { el } from '../dom';
 import { fitText, sizeCanvas } from '../heatmap/paint';
@@ -114,21 +114,12 @@ export class PatchGridCanvas implements ChartHandle {
   toPng(caption?: ExportCaption): string | undefined {
     const { grid, theme } = this;
     if (!grid || !theme || grid.labels.length === 0) return undefined;
-    const canvas = document.createElement('canvas');
-    const g = this.geometry(grid, canvas.getContext('2d')!, theme);
-    const legendHeight = 32;
+    const g = this.geometry(grid, document.createElement('canvas').getContext('2d')!, theme);
     const width = Math.max(ROW_LABEL_WIDTH + grid.labels.length * g.cellWidth, ROW_LABEL_WIDTH + LEGEND_WIDTH + 360);
-    const height = legendHeight + g.cellsHeight + g.labelHeight;
-    canvas.width = width * EXPORT_SCALE;
-    canvas.height = height * EXPORT_SCALE;
-    const ctx = canvas.getContext('2d')!;
-    ctx.scale(EXPORT_SCALE, EXPORT_SCALE);
-    ctx.fillStyle = formatColor(theme.background);
-    ctx.fillRect(0, 0, width, height);
-    paintLegend(ctx, grid, theme, ROW_LABEL_WIDTH, 2);
-    ctx.translate(0, legendHeight);
-    paintGrid(ctx, grid, g, theme);
-    return composePng(canvas, caption, theme);
+    return gridPng({ width, legendHeight: 32, bodyHeight: g.cellsHeight + g.labelHeight }, theme, caption, {
+      legend: (ctx) => paintLegend(ctx, grid, theme, ROW_LABEL_WIDTH, 2),
+      body: (ctx) => paintGrid(ctx, grid, g, theme),
+    });
   }
 
   destroy(): void {
