@@ -154,6 +154,8 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
   }
 
   modelInfo(): ModelInfo {
+    // Whichever tokenizer read the texts: both hash the same tokenizer.json.
+    const tokenizer = this.tokenizer ?? this.encoder;
     return {
       id: modelId(this.spec),
       ...(this.spec.kind === 'hub' && this.spec.revision ? { revision: this.spec.revision } : {}),
@@ -163,7 +165,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
       numLayers: this.numLayers,
       ...(this.hiddenSize ? { hiddenSize: this.hiddenSize } : {}),
       dtype: this.dtype,
-      ...(this.tokenizer || this.encoder ? { tokenizerSha256: (this.tokenizer ?? this.encoder)!.sha256 } : {}),
+      ...(tokenizer ? { tokenizerSha256: tokenizer.sha256 } : {}),
       ...(this.resolved.config?.sha256 ? { configSha256: this.resolved.config.sha256 } : {}),
     };
   }

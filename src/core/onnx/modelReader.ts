@@ -86,11 +86,7 @@ class SkeletonReader {
   private async fields(end: number, rebuild: (field: number) => ((end: number) => Promise<Buffer[]>) | undefined): Promise<Buffer[]> {
     const out: Buffer[] = [];
     while (this.cur.pos < end) {
-      await this.cur.ensure(20);
-      const start = this.cur.pos;
-      const tag = this.cur.varint();
-      const field = tag >>> 3;
-      const wire = tag & 7;
+      const { start, tag, field, wire } = await this.fieldKey();
       if (wire !== WIRE_LENGTH_DELIMITED) {
         out.push(Buffer.from(varint(tag)), await this.scalar(wire, start));
         continue;
@@ -109,6 +105,14 @@ class SkeletonReader {
     return out;
   }
 
+  /** The next field's key: where the field starts, its number and its wire type. */
+  private async fieldKey(): Promise<{ start: number; tag: number; field: number; wire: number }> {
+    await this.cur.ensure(20);
+    const start = this.cur.pos;
+    const tag = this.cur.varint();
+    return { start, tag, field: tag >>> 3, wire: tag & 7 };
+  }
+
   /** The value of a field that is not length-delimited, its bytes as they are in the file. */
   private scalar(wire: number, fieldStart: number): Promise<Buffer> {
     if (wire === WIRE_VARINT) return Promise.resolve(this.cur.rawVarint());
@@ -122,11 +126,7 @@ class SkeletonReader {
     const out: Buffer[] = [];
     let reference: { offset: number; length: number } | undefined;
     while (this.cur.pos < end) {
-      await this.cur.ensure(20);
-      const start = this.cur.pos;
-      const tag = this.cur.varint();
-      const field = tag >>> 3;
-      const wire = tag & 7;
+      const { start, tag, field, wire } = await this.fieldKey();
       if (wire !== WIRE_LENGTH_DELIMITED) {
         const body = await this.scalar(wire, start);
         // A data location after the payload (DEFAULT) would contradict the reference appended at
