@@ -20,6 +20,7 @@ import { loadTokenizer } from '../src/core/model/tokenizer';
 import type { ProfileResults, TextRecord } from '../src/core/results';
 import { buildTokenizerFiles } from '../test/modelgen/tokenizer/tokenizerFiles';
 import { writeBenchTexts, type BenchText } from './sourceTexts';
+import { defaultThreads } from '../src/core/runtime/cores';
 import { range, type Range } from './summary';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -37,7 +38,11 @@ export interface SourceComparisonOptions {
   texts?: number;
   /** Timed rounds, after one untimed warm-up round. */
   rounds?: number;
-  /** Threads of both sides (torch.set_num_threads, the CLI's --threads). */
+  /**
+   * Threads of both sides (torch.set_num_threads, the CLI's --threads). Unset: the CLI runs at its
+   * defaults, as users run it, and torch gets as many threads as the CLI's default (torch's own
+   * default counts one core on the 2-core VM these numbers come from, as ORT's did).
+   */
   threads?: number;
   /** Where the exported model and texts are kept between runs. */
   workDir?: string;
@@ -155,7 +160,7 @@ export function agreement(source: SourceRecord[], profiled: Pick<TextRecord, 'pa
 export async function runSourceMethodComparison(opts: SourceComparisonOptions = {}): Promise<SourceComparisonResult> {
   const log = opts.log ?? (() => undefined);
   const python = opts.python ?? process.env.LAYER_PROFILER_PYTHON ?? '/usr/bin/python3';
-  const threads = opts.threads ?? 2;
+  const threads = opts.threads ?? defaultThreads();
   const torch = probeTorch(python, threads);
   if ('unavailable' in torch) return { skipped: `source-method comparison skipped: ${torch.unavailable}` };
   const hidden = opts.hidden ?? 512;
@@ -183,10 +188,10 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
   const cliOut = path.join(workDir, 'cli-out.json');
   const runSource = () => runSourceSide(python, modelDir, idsFile, sourceOut, threads);
   // --no-cache: a re-run of the same texts would otherwise come from the record cache and not run the model at all.
-  const runCli = () => timed(process.execPath, [path.join(ROOT, 'bin', 'layer-profiler.js'), 'profile', '--model', modelDir, '--dataset', `bench=${textDir}`, '--json', cliOut, '--no-cache', '--threads', String(threads)]);
+  const runCli = () => timed(process.execPath, [path.join(ROOT, 'bin', 'layer-profiler.js'), 'profile', '--model', modelDir, '--dataset', `bench=${textDir}`, '--json', cliOut, '--no-cache', ...(opts.threads ? ['--threads', String(opts.threads)] : [])]);
 
   if (torch.matmulGflops < SLOW_BLAS_GFLOPS) log(`WARNING: torch's float32 matmul runs at ${torch.matmulGflops.toFixed(1)} GFLOPS (a reference BLAS?); the ratio will flatter the CLI. On Debian: apt install libopenblas0-pthread.`);
-  log(`model: Llama-shaped, hidden ${shape.hidden}, ${shape.layers} layers, ${shape.heads} heads (${shape.kvHeads} KV), MLP ${shape.intermediate}, vocabulary ${shape.vocabSize}; ${textCount} texts, ${tokens} tokens; ${threads} threads per side`);
+  log(`model: Llama-shaped, hidden ${shape.hidden}, ${shape.layers} layers, ${shape.heads} heads (${shape.kvHeads} KV), MLP ${shape.intermediate}, vocabulary ${shape.vocabSize}; ${textCount} texts, ${tokens} tokens; ${threads} threads per side${opts.threads ? '' : ' (the CLI at its default)'}`);
   log('warm-up round');
   await runSource();
   await runCli();

@@ -14,6 +14,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { onnx } from 'onnx-proto';
 import { ensureModel } from './modelgen';
 import { loadTokenizer } from '../src/core/model/tokenizer';
+import { defaultThreads } from '../src/core/runtime/cores';
 import { CSV_COLUMNS, toCsv } from '../src/core/results/build';
 import type { ProfileResults } from '../src/core/results';
 import { resultsOf } from './support/compareFixtures';
@@ -378,6 +379,13 @@ describe('command line: nothing lost, nothing silent', function () {
       const cores = os.availableParallelism();
       assert.match(r.stderr, new RegExp(`--threads 999 is more than the ${cores} cores here; using ${cores}`));
       assert.equal(readResults(out).runtime.threads, cores);
+    });
+
+    it('without --threads runs one ONNX Runtime thread per physical core and records it', async () => {
+      const out = path.join(tmp('threads-default'), 'r.json');
+      const r = await cli(profile('--dataset', `py=${smallDataset()}`, '--json', out, '--quiet'));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readResults(out).runtime.threads, defaultThreads());
     });
   });
 

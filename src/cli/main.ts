@@ -73,7 +73,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       .option('--revision <rev>', 'Hub revision (branch, tag or commit)')
       .option('--cache-dir <dir>', 'where Hub downloads are kept (default ~/.cache/layer-profiler/hub, or $LAYER_PROFILER_CACHE)')
       .option('--hub-url <url>', 'Hub endpoint (default https://huggingface.co, or $HF_ENDPOINT)')
-      .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', positiveInt)
+      .option('--threads <n>', 'ONNX Runtime intra-op threads (default: one per physical core)', positiveInt)
       .addOption(new Option('--graph-optimization <level>', 'ONNX Runtime graph optimization level').choices(['disabled', 'basic', 'extended', 'all']).default('all'))
       .addOption(new Option('--device <device>', 'where to run: auto takes the first accelerator whose free memory fits the model, else the CPU').choices([...DEVICES]).default('auto'));
 

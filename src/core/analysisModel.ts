@@ -5,7 +5,6 @@
  * analysis's nodes, prune, stage once — and runs it through a WindowRunner.
  */
 import * as ort from 'onnxruntime-node';
-import os from 'node:os';
 import type { InspectResult, ModelSpec, ProfileOptions } from './api';
 import { batchBudget, batchCapacity } from './batching';
 import type { Spine } from './graph/spine';
@@ -17,6 +16,7 @@ import { modelFacts, modelId, ortLoadError, readAndAnalyze, resolveModel, type M
 import { readsPastInputs } from './onnx/modelFacts';
 import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
+import { defaultThreads } from './runtime/cores';
 import { prepacksWeights } from './runtime/prepack';
 import { createOrtSession, stageModel } from './runtime/probedSession';
 import { chooseDevice, cpuFreeBytes, estimateNeed, probeDevices, type DeviceChoice, type DeviceDecision } from './runtime/device';
@@ -175,7 +175,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
       tool: `${TOOL_NAME} ${TOOL_VERSION}`,
       onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
       executionProvider: this.executionProvider,
-      threads: this.threads || os.availableParallelism(),
+      threads: this.threads || defaultThreads(),
       graphOptimizationLevel: this.graphOptimizationLevel,
     };
   }

@@ -27,7 +27,7 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Hub endpoint; defaults to https://huggingface.co (tests point it at a local server). */
   hubUrl?: string;
-  /** Intra-op threads for ONNX Runtime (0 = its default). */
+  /** Intra-op threads for ONNX Runtime (0 or unset: one per physical core, runtime/cores.ts). */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Where to run (runtime/device.ts); the CPU when not given. */

@@ -6,11 +6,13 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ANALYSIS_PREFIX } from '../graph/names';
+import { defaultThreads } from './cores';
 import { ProfileCancelledError } from './cancel';
 import { GarbagePacer } from './garbage';
 import { buildContinuationFeeds, buildFeeds, planFeeds, presentOutputs, type CacheDims, type FeedPlan } from './feeds';
 
 export interface SessionSettings {
+  /** ORT intra-op threads; unset or 0: one per physical core (cores.ts). */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's worker threads spin after a run by default; side-by-side benchmarks turn that off. */
@@ -64,7 +66,8 @@ export function ortSessionOptions(settings: SessionSettings): ort.InferenceSessi
     logSeverityLevel: 4,
     enableCpuMemArena: (settings.cpuMemory ?? DEFAULT_CPU_MEMORY).arena,
     enableMemPattern: (settings.cpuMemory ?? DEFAULT_CPU_MEMORY).pattern,
-    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
+    // Always explicit: ORT's own default can undercount cores (see cores.ts).
+    intraOpNumThreads: settings.threads || defaultThreads(),
     extra: { session: sessionConfig(settings) },
   };
 }
