@@ -26,6 +26,7 @@ import { batchingSection, cacheSection, folderSection, mib, type BatchRow, type 
 import type { FromSide, Side, SideArgs, ToSide } from './side';
 import { formatSourceComparison, runSourceMethodComparison } from './sourceMethod';
 import { quantile, range, type Range } from './summary';
+import { defaultThreads } from '../src/core/runtime/cores';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
@@ -168,7 +169,7 @@ async function speedSection(model: Model): Promise<{ result: Record<string, unkn
     noisy,
     loadMs,
     model: { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB, tokensPerPass: TOKENS, batch: 1 },
-    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || 'all (ORT default)' },
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || defaultThreads() },
   };
   const r3 = (r: Range, d = 3) => `${r.median.toFixed(d)} (min ${r.min.toFixed(d)}, max ${r.max.toFixed(d)})`;
   const lines = [
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
     lines.push(...speed.lines);
   } else {
     out.model = { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB };
-    out.machine = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || 'all (ORT default)' };
+    out.machine = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || defaultThreads() };
   }
   if (ONLY.includes('batching')) {
     section('batching (one process per configuration; a fixed batch opens the token budget to batch × window)');
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
   }
   if (ONLY.includes('source')) {
     section('the command line against the source method (PyTorch eager with hooks)');
-    const source = await runSourceMethodComparison({ texts: arg('source-texts', 24), rounds: arg('source-rounds', 3), threads: THREADS || 2, log });
+    const source = await runSourceMethodComparison({ texts: arg('source-texts', 24), rounds: arg('source-rounds', 3), threads: THREADS || undefined, log });
     out.sourceMethod = source;
     lines.push(...formatSourceComparison(source));
   }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ProfileResults } from '../src/core/results';
@@ -34,8 +34,9 @@ const numbers = (r: ProfileResults) => r.datasets.map((d) => ({ name: d.name, te
 
 describe('record cache and shards on the command line', function () {
   let model: string;
+  let onnxFile: string;
   before(async () => {
-    model = (await ensureModel('optimum-llama')).dir;
+    ({ dir: model, onnxFile } = await ensureModel('optimum-llama'));
   });
 
   it('a re-run takes every text from the cache without loading the model; an edited file is the only one profiled', async () => {
@@ -48,6 +49,10 @@ describe('record cache and shards on the command line', function () {
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /6 profiled, 0 from cache/);
     assert.deepEqual(read(path.join(out, '1.json')).provenance?.cache, { profiled: 6, fromCache: 0 });
+    // The model file's hash is kept in the named folder too (the default one is off in tests).
+    const hashes = readdirSync(path.join(cacheDir, 'file-hashes')).filter((n) => n.endsWith('.sha256'));
+    assert.equal(hashes.length, 1);
+    assert.equal(JSON.parse(readFileSync(path.join(cacheDir, 'file-hashes', hashes[0]), 'utf8')).path, path.resolve(model, onnxFile));
 
     const second = await run('2.json');
     assert.equal(second.code, 0, second.stderr);

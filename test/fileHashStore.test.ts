@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureModel } from './modelgen';
 import { fileHashReadCount, fileSha256, forgetFileHashesInProcess, knownFileSha256 } from '../src/core/onnx/fileHash';
+import { keepFileHashesUnder, MAX_STORED_HASHES } from '../src/core/onnx/fileHashStore';
 import { readOnnxModel } from '../src/core/onnx/modelFile';
 import { loadAndAnalyze } from '../src/core/modelLoading';
 import { instrumentForProfile } from '../src/core/profileGraph';
@@ -33,6 +34,7 @@ describe('persisted file hashes', () => {
   });
 
   afterEach(() => {
+    keepFileHashesUnder('default');
     if (previous === undefined) delete process.env.LAYER_PROFILER_RECORD_CACHE;
     else process.env.LAYER_PROFILER_RECORD_CACHE = previous;
     forgetFileHashesInProcess();
@@ -80,6 +82,56 @@ describe('persisted file hashes', () => {
     reads = fileHashReadCount();
     assert.equal(await fileSha256(file), sha256(second));
     assert.equal(fileHashReadCount(), reads + 1);
+  });
+
+  it('keeps hashes under the record cache folder a run names, not the default one', async () => {
+    const named = path.join(dir, 'elsewhere');
+    keepFileHashesUnder(named);
+    const file = path.join(dir, 'weights.bin');
+    const bytes = randomBytes(4096);
+    writeFileSync(file, bytes);
+    await fileSha256(file);
+    assert.equal(readdirSync(path.join(named, 'file-hashes')).filter((n) => n.endsWith('.sha256')).length, 1);
+    assert.equal(existsSync(path.join(cache, 'file-hashes')), false, 'nothing under the default folder');
+    forgetFileHashesInProcess();
+    assert.equal(await knownFileSha256(file), sha256(bytes), 'a later process naming the same folder finds it');
+    keepFileHashesUnder('default');
+    forgetFileHashesInProcess();
+    assert.equal(await knownFileSha256(file), undefined, 'one naming no folder looks in the default one');
+  });
+
+  it(`keeps at most ${MAX_STORED_HASHES} entries, evicting the least recently used`, async () => {
+    const store = path.join(cache, 'file-hashes');
+    const files: string[] = [];
+    for (let i = 0; i < MAX_STORED_HASHES; i++) {
+      const file = path.join(dir, `w${i}.bin`);
+      writeFileSync(file, `weights ${i}`);
+      await fileSha256(file);
+      files.push(file);
+    }
+    // Entries age in creation order, one second apart; the first file's is then read (used).
+    const entries = readdirSync(store).map((n) => path.join(store, n));
+    assert.equal(entries.length, MAX_STORED_HASHES);
+    const t0 = Date.now() / 1000 - 10 * MAX_STORED_HASHES;
+    for (const [i, file] of files.entries()) {
+      const entry = entries.find((e) => readFileSync(e, 'utf8').includes(JSON.stringify(path.resolve(file))))!;
+      utimesSync(entry, t0 + i, t0 + i);
+    }
+    forgetFileHashesInProcess();
+    assert.equal(await knownFileSha256(files[0]), sha256(Buffer.from('weights 0')));
+
+    const extra = [0, 1].map((i) => path.join(dir, `extra${i}.bin`));
+    for (const file of extra) {
+      writeFileSync(file, file);
+      await fileSha256(file);
+    }
+    assert.equal(readdirSync(store).filter((n) => n.endsWith('.sha256')).length, MAX_STORED_HASHES);
+    forgetFileHashesInProcess();
+    assert.ok(await knownFileSha256(files[0]), 'the one just used stays');
+    assert.equal(await knownFileSha256(files[1]), undefined, 'the oldest unused went');
+    assert.equal(await knownFileSha256(files[2]), undefined, 'and the next oldest');
+    assert.ok(await knownFileSha256(files[3]));
+    for (const file of extra) assert.ok(await knownFileSha256(file));
   });
 
   it('a damaged entry is ignored, and with the cache off nothing persists', async () => {

@@ -25,6 +25,7 @@ import { registerCompareCommand, reportProfileComparisons } from './compareComma
 import { registerLensCommand } from './lensCommand';
 import { allFromCache, openRecordCache } from '../core/cache/cachedRun';
 import { defaultRecordCacheDir } from '../core/cache/recordCache';
+import { keepFileHashesUnder } from '../core/onnx/fileHashStore';
 import { parseShard, shardFromEnvironment } from '../core/dataset/shard';
 import { DEVICES, type DeviceChoice } from '../core/runtime/device';
 import { datasetPasses } from '../core/workload';
@@ -121,6 +122,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       if (shard && shard.count > 1) log(`shard ${shard.index + 1} of ${shard.count}`);
       const inputOf = (d: { name: string; path: string }): DatasetInput => ({ name: d.name, paths: [d.path], include: o.include, exclude: o.exclude, maxFileBytes: o.maxFileSize, ...(shard ? { shard } : {}) });
       const cacheDir = o.recordCache ?? defaultRecordCacheDir();
+      // Everything the run keeps goes where --record-cache says, the model files' hashes too.
+      if (o.recordCache) keepFileHashesUnder(o.recordCache);
       const cache = o.cache && cacheDir
         ? await openRecordCache(cacheDir, spec, loadOptions({ ...o, threads }, signal, !!o.quiet), { maxTokens: o.maxTokens, skipFirstToken: !!o.skipFirstToken, graphOptimizationLevel: o.graphOptimization ?? 'all' })
         : undefined;
