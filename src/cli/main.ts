@@ -158,7 +158,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
         const assemble = (done: DatasetResult[]) => buildResults(profiler.modelInfo(), profiler.runtimeInfo(), settings, done, provenance());
         if (earlier) {
           // The model and the settings are known now: a merge that must fail fails before the run.
-          await profiler.getTokenizer();
+          // The tokenizer's hash comes from the thread that will read the texts (no second load).
+          await profiler.getIdsEncoder();
           if (earlier.model.sha256 !== profiler.modelInfo().sha256) throw new UsageError(`--merge-into ${o.mergeInto} holds results of another model (${earlier.model.id}, sha256 ${earlier.model.sha256.slice(0, 12)}); this run's model is ${profiler.modelInfo().sha256.slice(0, 12)}.`);
           refuseOrWarn(mergeProblems(earlier, assemble([]), o.mergeInto!, 'this run'), `--merge-into ${o.mergeInto}`, !!o.force);
         }
