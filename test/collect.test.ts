@@ -6,6 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { collectFiles, readTextFile } from '../src/core/dataset/collect';
+import { datasetSources, walkedOnce } from '../src/core/dataset/sources';
+import type { SkippedFile } from '../src/core/results';
 
 describe('dataset collection', () => {
   let root: string;
@@ -97,5 +99,34 @@ describe('dataset collection', () => {
     const r = await readTextFile(file, 100_000);
     assert.ok(!r.ok);
     assert.match(r.reason, /binary file \(a NUL byte at offset 9000\)/);
+  });
+
+  it('walks an input marked walkedOnce once: later readers get the first listing and its skipped files, as copies', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lp-walk-once-'));
+    writeFileSync(path.join(dir, 'a.py'), 'a = 1\n');
+    writeFileSync(path.join(dir, 'bin.dat'), Buffer.from([1, 0, 2]));
+    symlinkSync(dir, path.join(dir, 'loop'));
+    const marked = walkedOnce({ name: 'd', paths: [dir] });
+    const plain = { name: 'd', paths: [dir] };
+    const firstSkipped: SkippedFile[] = [];
+    const first = await datasetSources(marked, firstSkipped);
+    writeFileSync(path.join(dir, 'b.py'), 'b = 2\n');
+
+    const laterSkipped: SkippedFile[] = [];
+    const later = await datasetSources(marked, laterSkipped);
+    assert.deepEqual(later.map((s) => path.basename(s.label)), first.map((s) => path.basename(s.label)), 'no second walk: b.py, added since, is not listed');
+    assert.ok(!later.some((s) => s.label.endsWith('b.py')));
+    assert.deepEqual(laterSkipped, firstSkipped, 'the walk\'s skipped files reach every reader');
+    assert.ok(firstSkipped.some((s) => /symlink loop/.test(s.reason)), JSON.stringify(firstSkipped));
+    assert.notEqual(later, first, 'each reader gets its own array');
+    later.pop();
+    assert.equal((await datasetSources(marked, [])).length, first.length);
+    // Contents are read when asked for, not at the walk.
+    writeFileSync(path.join(dir, 'a.py'), 'a = 3\n');
+    const read = await first.find((s) => s.label.endsWith('a.py'))!.read();
+    assert.deepEqual(read, { ok: true, text: 'a = 3\n' });
+
+    // An input not marked is walked afresh each time.
+    assert.ok((await datasetSources(plain, [])).some((s) => s.label.endsWith('b.py')));
   });
 });

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_BATCH_TOKENS } from '../core/batching';
 import { lensTokensToCsv, lensToCsv, lensToJson } from '../core/lens/lensExport';
 import { LENS_SCHEMA, type LensDataset, type LensResults, type LensText } from '../core/lens/lensResults';
 import { DEFAULT_LENS_K, LogitLens } from '../core/lens/logitLens';
+import { walkedOnce } from '../core/dataset/sources';
 import { datasetPasses, textPasses } from '../core/workload';
 import type { WriteOutput } from './compareCommand';
 import { formatProgress } from './format';
@@ -71,7 +72,8 @@ export function registerLensCommand<O extends object>(command: Command, deps: Le
       const spec = parseModelArg(o.model, o.dtype, o.revision);
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.path}`);
       const opts = { maxTokens: o.maxTokens, batchSize: o.batchSize, maxBatchTokens: o.maxBatchTokens };
-      const inputs = datasets.map((d) => ({ name: d.name, paths: [d.path] }));
+      // The pass estimate and the run share one walk of each folder.
+      const inputs = datasets.map((d) => walkedOnce({ name: d.name, paths: [d.path] }));
       const expectedPasses = textPasses(texts.map((t) => t.text), opts) + (await datasetPasses(inputs, opts));
       // Texts read through the lens show their tokens, which the main thread's tokenizer gives; datasets need only ids.
       const lens = await LogitLens.open(spec, { ...deps.loadOptions(o, !!o.quiet), k: o.k, expectedPasses, tokenizeInWorker: texts.length === 0 });

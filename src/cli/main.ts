@@ -28,6 +28,7 @@ import { defaultRecordCacheDir } from '../core/cache/recordCache';
 import { keepFileHashesUnder } from '../core/onnx/fileHashStore';
 import { parseShard, shardFromEnvironment } from '../core/dataset/shard';
 import { DEVICES, type DeviceChoice } from '../core/runtime/device';
+import { walkedOnce } from '../core/dataset/sources';
 import { datasetPasses } from '../core/workload';
 import { registerDiffCommand } from './diffCommand';
 import { registerPatchCommand } from './patchCommand';
@@ -121,6 +122,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromEnvironment(process.env);
       if (shard && shard.count > 1) log(`shard ${shard.index + 1} of ${shard.count}`);
       const inputOf = (d: { name: string; path: string }): DatasetInput => ({ name: d.name, paths: [d.path], include: o.include, exclude: o.exclude, maxFileBytes: o.maxFileSize, ...(shard ? { shard } : {}) });
+      // The cache check, the pass estimate and the run share one walk of each folder.
+      const inputs = datasets.map((d) => walkedOnce(inputOf(d)));
       const cacheDir = o.recordCache ?? defaultRecordCacheDir();
       // Everything the run keeps goes where --record-cache says, the model files' hashes too.
       if (o.recordCache) keepFileHashesUnder(o.recordCache);
@@ -128,7 +131,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
         ? await openRecordCache(cacheDir, spec, loadOptions({ ...o, threads }, signal, !!o.quiet), { maxTokens: o.maxTokens, skipFirstToken: !!o.skipFirstToken, graphOptimizationLevel: o.graphOptimization ?? 'all' })
         : undefined;
       const cacheNote = () => (cache ? { cache: { profiled: cache.stored, fromCache: cache.hits } } : {});
-      const fromCache = cache ? await allFromCache(datasets.map(inputOf), cache) : undefined;
+      const fromCache = cache ? await allFromCache(inputs, cache) : undefined;
       if (fromCache) {
         // Every text was profiled before with this model and these settings: no model is loaded.
         log(`0 profiled, ${cache!.hits} from cache (${cacheDir}); the model was not loaded`);
@@ -148,7 +151,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       if (cache) cache.hits = 0;
 
       log(`loading ${spec.kind === 'hub' ? `${spec.id} (${spec.dtype})` : spec.dtype ? `${spec.path} (${spec.dtype})` : spec.path}`);
-      const expectedPasses = await datasetPasses(datasets.map(inputOf), o);
+      const expectedPasses = await datasetPasses(inputs, o);
       const profiler = await LayerProfiler.open(spec, { ...loadOptions({ ...o, threads }, signal, !!o.quiet), expectedPasses, tokenizeInWorker: true });
       try {
         log(`found ${profiler.numLayers} layers`);
@@ -177,8 +180,8 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
           }
           return saveOutputs(out, o);
         };
-        for (const d of datasets) {
-          const run = profiler.profileDataset(inputOf(d), opts, signal, live, cache);
+        for (const input of inputs) {
+          const run = profiler.profileDataset(input, opts, signal, live, cache);
           for (;;) {
             const step = await run.next();
             if (step.done) {
