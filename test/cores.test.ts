@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { cgroupCpuLimit, countPhysicalCores, defaultThreads, parseCpuList } from '../src/core/runtime/cores';
+import { cgroupCpuLimit, cgroupQuotaCpus, countPhysicalCores, defaultThreads, parseCpuList } from '../src/core/runtime/cores';
 import { ortSessionOptions } from '../src/core/runtime/windowRunner';
 
 describe('default ONNX Runtime threads', () => {
@@ -32,6 +32,25 @@ describe('default ONNX Runtime threads', () => {
     assert.equal(cgroupCpuLimit('150000 100000'), 2);
     assert.equal(cgroupCpuLimit('50000 100000'), 1);
     assert.equal(cgroupCpuLimit('garbage'), undefined);
+  });
+
+  it("takes the smallest CPU quota along the process's cgroup path, v2 or v1", () => {
+    const files = (entries: Record<string, string>) => (file: string) => entries[file];
+    // Kubernetes on cgroup v2: the pod's limit (2 CPUs) binds its container, which sets none.
+    const pod = files({ '/sys/fs/cgroup/kubepods/pod1/cpu.max': '200000 100000\n', '/sys/fs/cgroup/kubepods/pod1/c1/cpu.max': 'max 100000\n' });
+    assert.equal(cgroupQuotaCpus('0::/kubepods/pod1/c1\n', pod), 2);
+    // A container with its own cgroup namespace sees its cgroup as the root.
+    assert.equal(cgroupQuotaCpus('0::/\n', files({ '/sys/fs/cgroup/cpu.max': '150000 100000' })), 2);
+    // Nested limits: the smaller wins, wherever it sits.
+    const nested = files({ '/sys/fs/cgroup/a/cpu.max': '100000 100000', '/sys/fs/cgroup/a/b/cpu.max': '400000 100000' });
+    assert.equal(cgroupQuotaCpus('0::/a/b', nested), 1);
+    // Docker on cgroup v1: the CFS quota under the cpu controller; -1 is no limit.
+    const v1 = '12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/';
+    assert.equal(cgroupQuotaCpus(v1, files({ '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': '50000\n', '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us': '100000\n' })), 1);
+    assert.equal(cgroupQuotaCpus(v1, files({ '/sys/fs/cgroup/cpu/docker/abc/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/docker/abc/cpu.cfs_period_us': '100000' })), undefined);
+    // No quota files at all (this VM's cgroup v1 hierarchy at the root): no limit.
+    assert.equal(cgroupQuotaCpus('1:cpu:/\n0::/\n', files({})), undefined);
+    assert.equal(cgroupQuotaCpus('', files({})), undefined);
   });
 
   it('counts the cores lscpu counts on this machine, at most the CPUs this process may use', function () {
