@@ -5,16 +5,16 @@
  * the entropy; hovering a cell lists its top-k.
  */
 import { lensCellLines, type LensGrid, type LensShade } from '../../src/shared/lensGrid';
-import { FrameScheduler, visibleColumns } from '../grid/scrollWindow';
 import type { ExportCaption } from '../../src/shared/exportCaption';
 import type { ChartHandle } from '../charts/chartHandle';
 import { EXPORT_SCALE, gridPng } from '../charts/pngExport';
-import { formatColor, scaleColor } from '../color';
 import { el } from '../dom';
+import { CellHover } from '../grid/cellHover';
+import { HeatLegend, paintExportHeatLegend } from '../grid/heatLegend';
+import { ScrolledCells } from '../grid/scrolledCells';
 import { sizeCanvas } from '../heatmap/paint';
 import type { Theme } from '../theme';
 import { LENS_CELL_WIDTH, LENS_ROW_LABEL_WIDTH, lensGeometry, paintLensCells, paintLensRowLabels, rowAt, type LensGeometry } from './paintLens';
-import { placeTooltip } from '../grid/tooltip';
 
 const MAX_EXPORT_WIDTH = 16000;
 
@@ -24,21 +24,16 @@ export class LensView implements ChartHandle {
   readonly id = 'lens';
   readonly root: HTMLElement;
   readonly canvas = el('canvas', { id: 'lens', 'data-testid': 'lens', role: 'img', class: 'heatmap-cells' });
-  private readonly rowLabels = el('canvas', { class: 'heatmap-rows', 'aria-hidden': 'true' });
-  private readonly sizer = el('div', { class: 'heatmap-sizer' });
-  private readonly scroller: HTMLElement;
+  private readonly cells: ScrolledCells;
   private readonly tip = el('div', { class: 'heatmap-tip lens-tip', role: 'tooltip', 'data-testid': 'lens-tip', hidden: true });
-  private readonly legendBar = el('canvas', { class: 'heatmap-legend-bar', 'aria-hidden': 'true' });
-  private readonly legendLow = el('span', { class: 'heatmap-legend-value' });
-  private readonly legendHigh = el('span', { class: 'heatmap-legend-value' });
+  private readonly legend = new HeatLegend();
   private readonly label = el('span', { class: 'heatmap-label', 'data-testid': 'lens-label' });
+  private readonly hover: CellHover;
   private readonly shadeSelect: Select;
   private grid: LensGrid | undefined;
   private theme: Theme | undefined;
   private shade: LensShade;
-  private hover: { row: number; col: number } | undefined;
   private geo: LensGeometry | undefined;
-  private readonly frames = new FrameScheduler(() => this.draw());
 
   constructor(shade: LensShade, onShade: (shade: LensShade) => void) {
     this.shade = shade;
@@ -51,8 +46,7 @@ export class LensView implements ChartHandle {
       onShade(next);
       this.rerender();
     });
-    this.sizer.append(this.canvas);
-    this.scroller = el('div', { class: 'heatmap-scroll', tabindex: 0, 'aria-label': 'Logit lens grid, scroll sideways for more tokens' }, this.sizer);
+    this.cells = new ScrolledCells(this.canvas, 'Logit lens grid, scroll sideways for more tokens', () => this.draw());
     this.root = el(
       'div',
       { class: 'heatmap lens' },
@@ -62,19 +56,27 @@ export class LensView implements ChartHandle {
         this.label,
         el('vscode-label', { for: 'lens-shade' }, 'Shade by'),
         this.shadeSelect,
-        this.legendLow,
-        this.legendBar,
-        this.legendHigh,
+        ...this.legend.parts,
         el('span', { class: 'lens-marker', 'aria-hidden': 'true' }),
         el('span', {}, 'outlined: the layer predicts the actual next token'),
       ),
-      el('div', { class: 'heatmap-frame' }, this.rowLabels, this.scroller),
+      this.cells.frame,
       this.tip,
     );
-    this.scroller.addEventListener('scroll', () => this.schedule());
-    this.canvas.addEventListener('mousemove', (e) => this.onHover(e));
-    this.canvas.addEventListener('mouseleave', () => this.setHover(undefined));
-    new ResizeObserver(() => this.schedule()).observe(this.scroller);
+    this.hover = new CellHover(this.canvas, this.tip, this.root, {
+      cellAt: (e) => {
+        const { grid, geo } = this;
+        if (!grid || !geo) return undefined;
+        const col = this.cells.columnAt(e, geo.cellWidth);
+        const row = rowAt(grid, geo, e.offsetY);
+        return row >= 0 && col >= 0 && col < grid.cols ? { row, col } : undefined;
+      },
+      // The top-k list is rebuilt only when the pointer reaches another cell.
+      fillTip: (tip, cell, changed) => {
+        if (changed && this.grid) tip.replaceChildren(...lensCellLines(this.grid, cell.row, cell.col).map((line, i) => el('div', { class: i === 0 ? 'lens-tip-head' : undefined }, line)));
+      },
+      repaint: () => this.cells.schedule(),
+    });
   }
 
   get shading(): LensShade {
@@ -95,64 +97,26 @@ export class LensView implements ChartHandle {
   private rerender(): void {
     const { grid, theme } = this;
     if (!grid || !theme) return;
-    this.hover = undefined;
-    this.tip.hidden = true;
+    this.hover.reset();
     this.canvas.dataset.shade = this.shade;
     this.geo = lensGeometry(grid);
-    this.sizer.style.width = `${grid.cols * this.geo.cellWidth}px`;
-    this.paintLegend(grid, theme);
+    this.cells.setContentWidth(grid.cols * this.geo.cellWidth);
+    this.legend.paint(theme, ...this.scaleEnds(grid));
     this.draw();
-  }
-
-  private schedule(): void {
-    this.frames.schedule();
   }
 
   private draw(): void {
     const { grid, theme, geo } = this;
     if (!grid || !theme || !geo) return;
     const height = geo.cellsHeight + geo.labelHeight;
-    const { width, left, firstCol, endCol } = visibleColumns(this.scroller, grid.cols, geo.cellWidth);
+    const { width, left, firstCol, endCol } = this.cells.visible(grid.cols, geo.cellWidth);
     const ctx = sizeCanvas(this.canvas, width, height);
-    paintLensCells(ctx, grid, geo, theme, { firstCol, endCol, originX: -left, shade: this.shade, hover: this.hover });
-    paintLensRowLabels(sizeCanvas(this.rowLabels, LENS_ROW_LABEL_WIDTH, height), grid, geo, theme);
+    paintLensCells(ctx, grid, geo, theme, { firstCol, endCol, originX: -left, shade: this.shade, hover: this.hover.current });
+    paintLensRowLabels(sizeCanvas(this.cells.rowLabels, LENS_ROW_LABEL_WIDTH, height), grid, geo, theme);
   }
 
   private scaleEnds(grid: LensGrid): [string, string] {
     return this.shade === 'probability' ? ['p 0', 'p 1'] : ['0 nats', `${grid.maxEntropy.toFixed(2)} nats`];
-  }
-
-  private paintLegend(grid: LensGrid, theme: Theme): void {
-    const ctx = sizeCanvas(this.legendBar, 120, 10);
-    const gradient = ctx.createLinearGradient(0, 0, 120, 0);
-    for (let i = 0; i <= 10; i++) gradient.addColorStop(i / 10, formatColor(scaleColor(theme.heatStops, i / 10)));
-    ctx.fillStyle = gradient;
-    ctx.fillRect(0, 0, 120, 10);
-    [this.legendLow.textContent, this.legendHigh.textContent] = this.scaleEnds(grid);
-  }
-
-  private onHover(e: MouseEvent): void {
-    const { grid, geo } = this;
-    if (!grid || !geo) return;
-    const col = Math.floor((e.offsetX + this.scroller.scrollLeft) / geo.cellWidth);
-    const row = rowAt(grid, geo, e.offsetY);
-    this.setHover(row >= 0 && col >= 0 && col < grid.cols ? { row, col } : undefined, e);
-  }
-
-  private setHover(hover: { row: number; col: number } | undefined, e?: MouseEvent): void {
-    const changed = hover?.row !== this.hover?.row || hover?.col !== this.hover?.col;
-    this.hover = hover;
-    if (!hover || !this.grid || !e) {
-      this.tip.hidden = true;
-    } else {
-      if (changed) {
-        const lines = lensCellLines(this.grid, hover.row, hover.col);
-        this.tip.replaceChildren(...lines.map((line, i) => el('div', { class: i === 0 ? 'lens-tip-head' : undefined }, line)));
-      }
-      this.tip.hidden = false;
-      placeTooltip(this.tip, this.root, e);
-    }
-    if (changed) this.schedule();
   }
 
   /** The whole text at 2× (narrower cells past MAX_EXPORT_WIDTH), with the colour legend and the caption. */
@@ -164,17 +128,8 @@ export class LensView implements ChartHandle {
     const width = Math.max(LENS_ROW_LABEL_WIDTH + grid.cols * cellWidth, 420);
     return gridPng({ width, legendHeight: 28, bodyHeight: g.cellsHeight + g.labelHeight }, theme, caption, {
       legend: (ctx) => {
-        const x = LENS_ROW_LABEL_WIDTH;
-        const gradient = ctx.createLinearGradient(x, 0, x + 160, 0);
-        for (let i = 0; i <= 10; i++) gradient.addColorStop(i / 10, formatColor(scaleColor(theme.heatStops, i / 10)));
-        ctx.fillStyle = gradient;
-        ctx.fillRect(x, 8, 160, 10);
-        ctx.font = `11px ${theme.fontFamily}`;
-        ctx.fillStyle = theme.muted;
-        ctx.textBaseline = 'middle';
-        ctx.textAlign = 'left';
         const [low, high] = this.scaleEnds(grid);
-        ctx.fillText(`${this.shade === 'probability' ? 'top-1 probability' : 'entropy'}: ${low}  →  ${high}; outlined: the actual next token`, x + 168, 13);
+        paintExportHeatLegend(ctx, theme, LENS_ROW_LABEL_WIDTH, `${this.shade === 'probability' ? 'top-1 probability' : 'entropy'}: ${low}  →  ${high}; outlined: the actual next token`);
       },
       body: (ctx) => {
         paintLensRowLabels(ctx, grid, g, theme);
@@ -184,7 +139,7 @@ export class LensView implements ChartHandle {
   }
 
   destroy(): void {
-    this.frames.cancel();
+    this.cells.cancel();
     this.root.remove();
   }
 }

@@ -12,7 +12,7 @@ import { divergingColor, formatColor, mix, parseColor, type Rgba } from '../colo
 import { el } from '../dom';
 import { fitText, sizeCanvas } from '../heatmap/paint';
 import type { Theme } from '../theme';
-import { placeTooltip } from '../grid/tooltip';
+import { CellHover } from '../grid/cellHover';
 
 const CELL_WIDTH = 34;
 const ROW_LABEL_WIDTH = 52;
@@ -45,9 +45,9 @@ export class PatchGridCanvas implements ChartHandle {
   private readonly scroller: HTMLElement;
   private readonly tip: HTMLElement;
   private readonly legend = el('canvas', { class: 'patch-legend-bar', 'aria-hidden': 'true' });
+  private readonly hover: CellHover;
   private grid: PatchGridView | undefined;
   private theme: Theme | undefined;
-  private hover: { row: number; col: number } | undefined;
   private geo: Geometry | undefined;
 
   constructor(
@@ -59,15 +59,26 @@ export class PatchGridCanvas implements ChartHandle {
     this.tip = el('div', { class: 'heatmap-tip', role: 'tooltip', 'data-testid': `${this.id}-tip`, hidden: true });
     this.scroller = el('div', { class: 'patch-scroll', tabindex: 0, 'aria-label': 'Patching grid, scroll sideways for more positions' }, this.canvas);
     this.root = el('div', { class: 'patch-grid' }, el('div', { class: 'heatmap-legend' }, this.legend), this.scroller, this.tip);
-    this.canvas.addEventListener('mousemove', (e) => this.onHover(e));
-    this.canvas.addEventListener('mouseleave', () => this.setHover(undefined));
+    this.hover = new CellHover(this.canvas, this.tip, this.root, {
+      cellAt: (e) => {
+        const { grid, geo } = this;
+        if (!grid || !geo) return undefined;
+        const col = Math.floor((e.offsetX - ROW_LABEL_WIDTH) / geo.cellWidth);
+        const row = Math.floor(e.offsetY / geo.cellHeight);
+        return e.offsetX >= ROW_LABEL_WIDTH && row >= 0 && row < grid.layers.length && col >= 0 && col < grid.labels.length ? { row, col } : undefined;
+      },
+      fillTip: (tip, cell) => {
+        if (this.grid) tip.textContent = this.describeCell(this.grid, cell.row, cell.col);
+      },
+      // The whole grid is on one canvas (grids are small): repainted at once.
+      repaint: () => this.draw(),
+    });
   }
 
   render(grid: PatchGridView, description: string, theme: Theme): void {
     this.grid = grid;
     this.theme = theme;
-    this.hover = undefined;
-    this.tip.hidden = true;
+    this.hover.reset();
     this.canvas.dataset.rows = String(grid.layers.length);
     this.canvas.dataset.cols = String(grid.labels.length);
     this.canvas.dataset.range = String(grid.range);
@@ -88,27 +99,7 @@ export class PatchGridCanvas implements ChartHandle {
     const { grid, theme, geo } = this;
     if (!grid || !theme || !geo) return;
     const ctx = sizeCanvas(this.canvas, ROW_LABEL_WIDTH + grid.labels.length * geo.cellWidth, geo.cellsHeight + geo.labelHeight);
-    paintGrid(ctx, grid, geo, theme, this.hover);
-  }
-
-  private onHover(e: MouseEvent): void {
-    const { grid, geo } = this;
-    if (!grid || !geo) return;
-    const col = Math.floor((e.offsetX - ROW_LABEL_WIDTH) / geo.cellWidth);
-    const row = Math.floor(e.offsetY / geo.cellHeight);
-    this.setHover(e.offsetX >= ROW_LABEL_WIDTH && row >= 0 && row < grid.layers.length && col >= 0 && col < grid.labels.length ? { row, col } : undefined, e);
-  }
-
-  private setHover(hover: { row: number; col: number } | undefined, e?: MouseEvent): void {
-    const changed = hover?.row !== this.hover?.row || hover?.col !== this.hover?.col;
-    this.hover = hover;
-    if (!hover || !this.grid || !e) this.tip.hidden = true;
-    else {
-      this.tip.textContent = this.describeCell(this.grid, hover.row, hover.col);
-      this.tip.hidden = false;
-      placeTooltip(this.tip, this.root, e);
-    }
-    if (changed) this.draw();
+    paintGrid(ctx, grid, geo, theme, this.hover.current);
   }
 
   toPng(caption?: ExportCaption): string | undefined {
