@@ -7,25 +7,27 @@
  * is the whole model written to fresh memory, and costs far more than the packing it saves per
  * pass; quantized weights are small and their packing per pass is dear, so they are always
  * prepacked. Measured with `npm run bench:prepack` (open, then 512-token passes; a 2-core VM,
- * AMD EPYC, where a fresh page costs about 15 µs to fault in):
- * - fp32, 1.9 GB (Qwen2.5-0.5B's shape, torch.onnx.export): open 8.0-9.0 s prepacked against
- *   0.8-0.9 s; a pass 1.35 s against 1.50-1.64 s: prepacking pays after 25-50 passes;
- * - fp32, the same shape generated in onnxruntime-genai's style: open 6.4 s against 0.3 s, first
- *   pass 4.5 s against 4.1 s, later passes 2.92 s against 3.27 s: it pays after 20 passes;
- * - fp32, 242 MB (hidden 512, 8 layers, 32k vocabulary): open 0.82-0.88 s against 0.14-0.31 s; a
- *   pass 144-153 ms against 153-158 ms: it pays after 60 passes or more;
+ * AMD EPYC, where a fresh page costs about 15 µs to fault in), ORT on 2 threads (its default here
+ * since cores.ts names the count):
+ * - fp32, Qwen2.5-0.5B's shape in onnxruntime-genai's style: open 6.05 s prepacked against
+ *   0.26 s, first pass 2.65 against 2.60 s, later passes 1.226 against 1.308 s: prepacking pays
+ *   after 73 passes;
+ * - fp32, the same shape from torch.onnx.export (1.9 GB, one file per tensor): open 7.29 against
+ *   1.12 s, passes 1.154 against 1.223 s: it pays after 91 passes;
  * - fp16 (genai style, same shape; ORT casts the weights to fp32 as it creates the session): open
- *   15.2 s against 7.2 s, first pass 3.35 s against 4.60 s, later passes 2.76 s against 3.20 s: it
- *   pays after 16 passes;
- * - q8 (dynamic quantization), Qwen2.5-0.5B's shape: open 2.6 s against 1.1 s; a pass 1.77 s
- *   against 2.21 s: it pays after 3 passes.
+ *   9.90 against 5.06 s, passes 1.249 against 1.342 s: it pays after 48 passes.
+ * On one thread (ORT's own default on that VM, before cores.ts) the same models broke even after
+ * 20, 25-50 and 16 passes: the packing a pass does on the fly, spread over two threads now, cost
+ * about twice as much there (0.15-0.35 s a pass against 0.07-0.09 s). For
+ * q8 (dynamic quantization) on one thread prepacking paid after 3 passes, so quantized weights
+ * are always prepacked.
  * On a machine where fresh memory is cheap the break-even for float weights comes sooner; waiting
  * for PREPACK_MIN_PASSES passes then costs at most that many on-the-fly packings, a few percent of
  * a job that long.
  */
 
 /** Passes from which prepacking float weights pays for its copy. */
-export const PREPACK_MIN_PASSES = 32;
+export const PREPACK_MIN_PASSES = 64;
 
 /**
  * Whether to prepack for a session over weights of `dtype` (modelFacts' describeModelDtype)
