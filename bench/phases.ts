@@ -18,7 +18,7 @@ import { loadTokenizer } from '../src/core/model/tokenizer';
 import { instrumentForProfile } from '../src/core/profileGraph';
 import { createOrtSession, ProbedSession, quantizesActivationsPerTensor, stageModel } from '../src/core/runtime/probedSession';
 import { readModelConfig } from '../src/core/model/localModel';
-import { describeModelDtype, readsPastInputs } from '../src/core/onnx/modelFacts';
+import { readsPastInputs, weightStorage } from '../src/core/onnx/modelFacts';
 import { DEFAULT_PROFILE_OPTIONS } from '../src/core/api';
 import { prepacksWeights } from '../src/core/runtime/prepack';
 import { datasetPasses } from '../src/core/workload';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const config = await readModelConfig(dir);
   // Prepacked or not as the CLI decides it for this dataset (runtime/prepack.ts).
   const passes = await datasetPasses([{ name: 't', paths: [textDir] }], DEFAULT_PROFILE_OPTIONS);
-  const settings = { threads: THREADS, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast: readsPastInputs(model), prepackWeights: prepacksWeights(passes, describeModelDtype(model)) };
+  const settings = { threads: THREADS, cache: { kvHeads: config?.kvHeads, headDim: config?.headDim }, readsPast: readsPastInputs(model), prepackWeights: prepacksWeights(passes, weightStorage(model)) };
   const staged = await phase('staging (the edited model written for ORT)', () => stageModel(model, instrumented.edit));
   const ortSession = await phase('ORT session creation', () => createOrtSession(staged, settings));
   const layout = { numLayers: spine.layers.length, substepKinds: instrumented.probes.substepKinds, perTensorActivationScales: quantizesActivationsPerTensor(model) };

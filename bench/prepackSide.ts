@@ -16,8 +16,8 @@ export interface PrepackSideResult {
 async function main(): Promise<void> {
   const [dir, side, passesArg, threadsArg] = process.argv.slice(2);
   const t0 = performance.now();
-  // expectedPasses 0 leaves the weights unpacked; not given, they are prepacked (ORT's default).
-  const profiler = await LayerProfiler.open({ kind: 'local', path: dir }, { threads: threadsArg ? Number(threadsArg) : undefined, ...(side === 'unpacked' ? { expectedPasses: 0 } : {}) });
+  // Forced either way, quantized weights too (the rule would always prepack those).
+  const profiler = await LayerProfiler.open({ kind: 'local', path: dir }, { threads: threadsArg ? Number(threadsArg) : undefined, prepackWeights: side === 'prepacked' });
   const openMs = performance.now() - t0;
   const tokenizer = await profiler.getTokenizer();
   const ids: number[] = [];

@@ -5,10 +5,12 @@
  * statistics of its raw residuals.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expectedPasses, PREPACK_MIN_PASSES, prepacksWeights } from '../src/core/runtime/prepack';
+import { expectedPasses, PREPACK_MIN_PASSES, PREPACK_MIN_PASSES_INT8_DYNAMIC, prepacksWeights } from '../src/core/runtime/prepack';
+import { weightStorage, type WeightStorage } from '../src/core/onnx/modelFacts';
+import { readOnnxModel } from '../src/core/onnx/modelFile';
 import { ortSessionOptions } from '../src/core/runtime/windowRunner';
 import { datasetPasses, datasetWorkload, textPasses } from '../src/core/workload';
 import { LayerProfiler } from '../src/core/profiler';
@@ -18,16 +20,30 @@ import { referenceTextStats, relClose } from './support/reference';
 const BATCH = { maxBatchTokens: 512, batchSize: 16, maxTokens: 512 };
 
 describe('prepacking the weights', () => {
-  it('prepacks quantized weights always, float weights from PREPACK_MIN_PASSES expected passes or when the work is unknown', () => {
-    for (const dtype of ['q8', 'q4', 'bnb4']) {
-      assert.equal(prepacksWeights(0, dtype), true, dtype);
-      assert.equal(prepacksWeights(undefined, dtype), true, dtype);
+  it('prepacks float weights from PREPACK_MIN_PASSES expected passes, dynamic int8 from PREPACK_MIN_PASSES_INT8_DYNAMIC, other quantized weights always, and any when the work is unknown', () => {
+    assert.equal(prepacksWeights(0, 'quantized'), true);
+    assert.equal(prepacksWeights(undefined, 'quantized'), true);
+    for (const [storage, from] of [['float', PREPACK_MIN_PASSES], ['int8-dynamic', PREPACK_MIN_PASSES_INT8_DYNAMIC]] as const) {
+      assert.equal(prepacksWeights(undefined, storage), true, storage);
+      assert.equal(prepacksWeights(0, storage), false, storage);
+      assert.equal(prepacksWeights(from - 1, storage), false, storage);
+      assert.equal(prepacksWeights(from, storage), true, storage);
     }
-    for (const dtype of ['fp32', 'fp16']) {
-      assert.equal(prepacksWeights(undefined, dtype), true, dtype);
-      assert.equal(prepacksWeights(0, dtype), false, dtype);
-      assert.equal(prepacksWeights(PREPACK_MIN_PASSES - 1, dtype), false, dtype);
-      assert.equal(prepacksWeights(PREPACK_MIN_PASSES, dtype), true, dtype);
+  });
+
+  it('tells how each kind of model stores its weights', async () => {
+    const kinds: [Parameters<typeof ensureModel>[0], WeightStorage][] = [['genai-gqa', 'float'], ['genai-fused', 'float'], ['quantized-dynamic', 'int8-dynamic'], ['quantized', 'quantized']];
+    for (const [style, storage] of kinds) {
+      const m = await ensureModel(style);
+      assert.equal(weightStorage(await readOnnxModel(path.join(m.dir, m.onnxFile))), storage, style);
+    }
+    const realexp = process.env.LAYER_PROFILER_TEST_MODELS && path.join(process.env.LAYER_PROFILER_TEST_MODELS, 'realexp');
+    if (realexp && existsSync(realexp)) {
+      // transformers.js's q8: MatMulInteger, and a DequantizeLinear for the quantized (tied) embedding table.
+      assert.equal(weightStorage(await readOnnxModel(path.join(realexp, 'optimum-qwen2/onnx/model_quantized.onnx'))), 'int8-dynamic');
+      assert.equal(weightStorage(await readOnnxModel(path.join(realexp, 'optimum-qwen2/onnx/model_q4.onnx'))), 'quantized');
+      assert.equal(weightStorage(await readOnnxModel(path.join(realexp, 'genai-qwen3-int4/model.onnx'))), 'quantized');
+      assert.equal(weightStorage(await readOnnxModel(path.join(realexp, 'optimum-llama/onnx/model_fp16.onnx'))), 'float');
     }
   });
 
@@ -63,7 +79,7 @@ describe('prepacking the weights', () => {
     assert.deepEqual(config(ortSessionOptions({ prepackWeights: false, allowSpinning: false })), { disable_prepacking: '1', intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } });
   });
 
-  it('opens a short fp32 job unpacked, a quantized one prepacked, and unpacked probes equal float64 statistics of raw residuals', async () => {
+  it('opens a short fp32 or dynamic int8 job unpacked, a 4-bit one prepacked, and unpacked probes equal float64 statistics of raw residuals', async () => {
     const fp32 = await ensureModel('genai-gqa');
     const q8 = await ensureModel('quantized-dynamic');
     const short = await LayerProfiler.open({ kind: 'local', path: fp32.dir }, { expectedPasses: 2, raw: true });
@@ -87,7 +103,8 @@ describe('prepacking the weights', () => {
     } finally {
       await short.dispose();
     }
-    for (const [dir, expectedPasses, prepacked] of [[fp32.dir, undefined, true], [fp32.dir, PREPACK_MIN_PASSES, true], [q8.dir, 1, true]] as const) {
+    const q4 = await ensureModel('quantized');
+    for (const [dir, expectedPasses, prepacked] of [[fp32.dir, undefined, true], [fp32.dir, PREPACK_MIN_PASSES, true], [q8.dir, 1, false], [q8.dir, PREPACK_MIN_PASSES_INT8_DYNAMIC, true], [q4.dir, 1, true]] as const) {
       const p = await LayerProfiler.open({ kind: 'local', path: dir }, { expectedPasses });
       try {
         assert.equal(p.session.weightsPrepacked, prepacked, `${dir} with ${expectedPasses} passes`);
@@ -95,5 +112,26 @@ describe('prepacking the weights', () => {
         await p.dispose();
       }
     }
+  });
+
+  it('profiles dynamic int8 weights to the same statistics unpacked as prepacked', async () => {
+    const q8 = await ensureModel('quantized-dynamic');
+    const values = async (prepackWeights: boolean) => {
+      const p = await LayerProfiler.open({ kind: 'local', path: q8.dir }, { prepackWeights });
+      try {
+        assert.equal(p.session.weightsPrepacked, prepackWeights);
+        const tok = await p.getTokenizer();
+        const [w] = await p.runWindows([tok.encode('int main() {\n  return 0;\n}\n').ids], 1, tok.padId);
+        return w;
+      } finally {
+        await p.dispose();
+      }
+    };
+    const packed = await values(true);
+    const unpacked = await values(false);
+    assert.equal(unpacked.tokens, packed.tokens);
+    // Integer GEMMs: the packing changes the layout, not the arithmetic (float32 rounding at most).
+    packed.absMean.forEach((v, i) => assert.ok(relClose(unpacked.absMean[i], v, 1e-5), `absMean[${i}] ${unpacked.absMean[i]} vs ${v}`));
+    packed.mean.forEach((v, i) => assert.ok(Math.abs(unpacked.mean[i] - v) <= 1e-5 * packed.absMean[i] + 1e-9, `mean[${i}]`));
   });
 });

@@ -13,7 +13,7 @@ import type { ModelConfig, ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { TokenizerThread, type IdsEncoder } from './model/tokenizerThread';
 import { modelFacts, modelId, ortLoadError, readAndAnalyze, resolveModel, type ModelFacts, type OpenOptions } from './modelLoading';
-import { readsPastInputs } from './onnx/modelFacts';
+import { readsPastInputs, weightStorage } from './onnx/modelFacts';
 import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
 import { defaultThreads } from './runtime/cores';
@@ -82,7 +82,7 @@ async function instrumentAndOpen<V, R extends WindowRunner<V>>(
     incremental: opts.incremental,
     cache: { kvHeads: config?.kvHeads, headDim: config?.headDim },
     readsPast: readsPastInputs(model),
-    prepackWeights: prepacksWeights(opts.expectedPasses, facts.inspect.model.dtype),
+    prepackWeights: opts.prepackWeights ?? prepacksWeights(opts.expectedPasses, weightStorage(model)),
   };
   // The decoded model is not used after staging; only facts about it are kept.
   const staged = await stageModel(model, graph.edit);

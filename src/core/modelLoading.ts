@@ -30,6 +30,8 @@ export interface OpenOptions extends LoadOptions {
    * weights are prepacked, as for a session kept open for whatever comes.
    */
   expectedPasses?: number;
+  /** Prepack or not whatever the rule decides from `expectedPasses` (bench:prepack measures both ways). */
+  prepackWeights?: boolean;
   /**
    * Load the tokenizer on a worker thread while the session is created (a dataset run's ids then
    * come from it: ModelAnalysis.getIdsEncoder). Costs a thread, so only for runs that open a model

@@ -74,6 +74,25 @@ export function describeModelDtype(model: OnnxModelFile): string {
   return f16 > f32 ? 'fp16' : 'fp32';
 }
 
+/**
+ * How the model stores its MatMul weights, as far as prepacking them is concerned (see
+ * runtime/prepack.ts): float (fp32, fp16); int8 with dynamically quantized activations
+ * (MatMulInteger after DynamicQuantizeLinear, as Optimum's and transformers.js's `model_quantized`);
+ * or another quantized form (QDQ, 4-bit blocks), whose kernels want their packed layout.
+ */
+export type WeightStorage = 'float' | 'int8-dynamic' | 'quantized';
+
+export function weightStorage(model: OnnxModelFile): WeightStorage {
+  const dtype = describeModelDtype(model);
+  if (dtype === 'fp32' || dtype === 'fp16') return 'float';
+  const ops = new Set((model.graph.node ?? []).map((n) => n.opType ?? ''));
+  // Static int8 (QDQ) quantizes activations with QuantizeLinear, and ORT fuses it into kernels that
+  // want packed weights; a lone DequantizeLinear (transformers.js's quantized embedding table, read
+  // by Gather and a tied head) does not make a model static.
+  const otherQuantized = ['QuantizeLinear', 'QLinearMatMul', 'MatMulNBits', 'MatMulBnb4'].some((op) => ops.has(op));
+  return ops.has('MatMulInteger') && !otherQuantized ? 'int8-dynamic' : 'quantized';
+}
+
 /** Whether every past key/value input is read by the graph (a lifted merged decoder's no-cache branch reads none). */
 export function readsPastInputs(model: OnnxModelFile): boolean {
   const past = model.inputs.filter((i) => /past|cache/i.test(i.name) && !/use_cache_branch/i.test(i.name));

@@ -5,10 +5,10 @@
  * Prepacking copies every weight matrix once, at session creation, into the layout the CPU's GEMM
  * kernels read; without it each pass packs what it reads on the fly. For float weights the copy
  * is the whole model written to fresh memory, and costs far more than the packing it saves per
- * pass; quantized weights are small and their packing per pass is dear, so they are always
- * prepacked. Measured with `npm run bench:prepack` (open, then 512-token passes; a 2-core VM,
- * AMD EPYC, where a fresh page costs about 15 µs to fault in), ORT on 2 threads (its default here
- * since cores.ts names the count):
+ * pass unless the job is long; dynamic int8 weights are a quarter the size, but unpacked they are
+ * repacked every pass; 4-bit blocks are dearest to repack. Measured with `npm run bench:prepack`
+ * (open, then 512-token passes; a 2-core VM, AMD EPYC, where a fresh page costs about 15 µs to
+ * fault in), ORT on 2 threads (its default here since cores.ts names the count):
  * - fp32, Qwen2.5-0.5B's shape in onnxruntime-genai's style: open 6.05 s prepacked against
  *   0.26 s, first pass 2.65 against 2.60 s, later passes 1.226 against 1.308 s: prepacking pays
  *   after 73 passes;
@@ -18,25 +18,32 @@
  *   9.90 against 5.06 s, passes 1.249 against 1.342 s: it pays after 48 passes.
  * On one thread (ORT's own default on that VM, before cores.ts) the same models broke even after
  * 20, 25-50 and 16 passes: the packing a pass does on the fly, spread over two threads now, cost
- * about twice as much there (0.15-0.35 s a pass against 0.07-0.09 s). For
- * q8 (dynamic quantization) on one thread prepacking paid after 3 passes, so quantized weights
- * are always prepacked.
+ * about twice as much there (0.15-0.35 s a pass against 0.07-0.09 s).
+ * Quantized weights (ORT on 2 threads, same shape): int8 with dynamically quantized activations
+ * (MatMulInteger) opens in 2.53 s prepacked against 0.88 s, passes 0.921 against 0.985 s, paying
+ * after 22 passes (3 on one thread); 4-bit blocks (MatMulNBits) pay after 2 passes (passes 1.33
+ * against 1.99 s), so they are always prepacked, and so is static QDQ int8 (not measured), whose
+ * fused kernels read packed weights too.
  * On a machine where fresh memory is cheap the break-even for float weights comes sooner; waiting
  * for PREPACK_MIN_PASSES passes then costs at most that many on-the-fly packings, a few percent of
  * a job that long.
  */
 
+import type { WeightStorage } from '../onnx/modelFacts';
+
 /** Passes from which prepacking float weights pays for its copy. */
 export const PREPACK_MIN_PASSES = 64;
+/** The same for int8 weights with dynamically quantized activations. */
+export const PREPACK_MIN_PASSES_INT8_DYNAMIC = 24;
 
 /**
- * Whether to prepack for a session over weights of `dtype` (modelFacts' describeModelDtype)
+ * Whether to prepack for a session over weights stored as `storage` (modelFacts' weightStorage)
  * expected to run `expectedPasses` forward passes; unknown workloads keep ONNX Runtime's default
  * (prepacked), which long-lived sessions want.
  */
-export function prepacksWeights(expectedPasses: number | undefined, dtype: string): boolean {
-  const floatWeights = dtype === 'fp32' || dtype === 'fp16';
-  return !floatWeights || expectedPasses === undefined || expectedPasses >= PREPACK_MIN_PASSES;
+export function prepacksWeights(expectedPasses: number | undefined, storage: WeightStorage): boolean {
+  const from = storage === 'float' ? PREPACK_MIN_PASSES : storage === 'int8-dynamic' ? PREPACK_MIN_PASSES_INT8_DYNAMIC : 0;
+  return expectedPasses === undefined || expectedPasses >= from;
 }
 
 /**
