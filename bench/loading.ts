@@ -47,7 +47,6 @@ async function runSide(side: LoadingSide, file: string): Promise<LoadingSideResu
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadingSideResult;
 }
 
-
 async function main(): Promise<void> {
   const file = await benchModel();
   const results = new Map<LoadingSide, LoadingSideResult[]>(SIDES.map((s) => [s, []]));

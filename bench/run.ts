@@ -70,7 +70,8 @@ const BATCH_TEXTS = argv.includes('--batch-texts') ? arg('batch-texts', 12) : un
 const BENCH_ROOT = argv.includes('--folder-root') ? argv[argv.indexOf('--folder-root') + 1] : path.join(os.tmpdir(), 'layer-profiler-bench');
 
 const log = (s: string) => !json && process.stderr.write(s + '\n');
-
+/** The machine the numbers come from, and the ORT threads every side ran with. */
+const MACHINE = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || defaultThreads() };
 
 /** A side's process, answering one message at a time. */
 class SideProcess {
@@ -169,7 +170,7 @@ async function speedSection(model: Model): Promise<{ result: Record<string, unkn
     noisy,
     loadMs,
     model: { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB, tokensPerPass: TOKENS, batch: 1 },
-    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || defaultThreads() },
+    machine: MACHINE,
   };
   const r3 = (r: Range, d = 3) => `${r.median.toFixed(d)} (min ${r.min.toFixed(d)}, max ${r.max.toFixed(d)})`;
   const lines = [
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
     lines.push(...speed.lines);
   } else {
     out.model = { style: STYLE, hidden: HIDDEN, layers: LAYERS, heads: HEADS, kvHeads: model.kvHeads, intermediate: INTERMEDIATE, vocabSize: VOCAB };
-    out.machine = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads: THREADS || defaultThreads() };
+    out.machine = MACHINE;
   }
   if (ONLY.includes('batching')) {
     section('batching (one process per configuration; a fixed batch opens the token budget to batch × window)');

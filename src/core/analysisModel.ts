@@ -74,9 +74,11 @@ async function instrumentAndOpen<V, R extends WindowRunner<V>>(
   const config = resolved.config;
   const device = await decideDevice(opts.device, model, config, graph.edit);
   if (device.provider !== 'cpu' || opts.device === 'auto') spine.notes.push(`runs on ${device.reason}`);
+  // Resolved here, once: the session runs with it and runtimeInfo reports it.
+  const threads = opts.threads || defaultThreads();
   const settings: SessionSettings = {
     executionProvider: device.provider,
-    threads: opts.threads,
+    threads,
     graphOptimizationLevel: opts.graphOptimizationLevel,
     allowSpinning: opts.allowSpinning,
     incremental: opts.incremental,
@@ -97,7 +99,7 @@ async function instrumentAndOpen<V, R extends WindowRunner<V>>(
       ? 'a text longer than one window continues through the KV cache, so its windows give the values of one pass'
       : 'the graph has no KV cache to carry: a text longer than one window is profiled as independent windows',
   );
-  return { spec, resolved, facts, spine, session, threads: opts.threads ?? 0, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all', executionProvider: device.provider, tokenizerThread };
+  return { spec, resolved, facts, spine, session, threads, graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all', executionProvider: device.provider, tokenizerThread };
 }
 
 /** The device a model runs on: the CPU unless asked otherwise, else decided from what this machine offers. */
@@ -175,7 +177,7 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
       tool: `${TOOL_NAME} ${TOOL_VERSION}`,
       onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
       executionProvider: this.executionProvider,
-      threads: this.threads || defaultThreads(),
+      threads: this.threads,
       graphOptimizationLevel: this.graphOptimizationLevel,
     };
   }

@@ -60,9 +60,13 @@ export function positionTableRows(model: OnnxModelFile): number | undefined {
   return rows;
 }
 
+/** The op types the graph's nodes use. */
+function opTypes(model: OnnxModelFile): Set<string> {
+  return new Set((model.graph.node ?? []).map((n) => n.opType ?? ''));
+}
+
 /** A short name for the model's weight precision, in the dtype vocabulary of transformers.js. */
-export function describeModelDtype(model: OnnxModelFile): string {
-  const ops = new Set((model.graph.node ?? []).map((n) => n.opType ?? ''));
+export function describeModelDtype(model: OnnxModelFile, ops = opTypes(model)): string {
   if (ops.has('MatMulNBits') || ops.has('MatMulBnb4')) return ops.has('MatMulBnb4') ? 'bnb4' : 'q4';
   if (ops.has('MatMulInteger') || ops.has('DynamicQuantizeLinear') || ops.has('DequantizeLinear')) return 'q8';
   let f16 = 0;
@@ -83,9 +87,9 @@ export function describeModelDtype(model: OnnxModelFile): string {
 export type WeightStorage = 'float' | 'int8-dynamic' | 'quantized';
 
 export function weightStorage(model: OnnxModelFile): WeightStorage {
-  const dtype = describeModelDtype(model);
+  const ops = opTypes(model);
+  const dtype = describeModelDtype(model, ops);
   if (dtype === 'fp32' || dtype === 'fp16') return 'float';
-  const ops = new Set((model.graph.node ?? []).map((n) => n.opType ?? ''));
   // Static int8 (QDQ) quantizes activations with QuantizeLinear, and ORT fuses it into kernels that
   // want packed weights; a lone DequantizeLinear (transformers.js's quantized embedding table, read
   // by Gather and a tied head) does not make a model static.
