@@ -22,6 +22,8 @@ import { buildTokenizerFiles } from '../test/modelgen/tokenizer/tokenizerFiles';
 import { writeBenchTexts, type BenchText } from './sourceTexts';
 import { defaultThreads } from '../src/core/runtime/cores';
 import { range, type Range } from './summary';
+import { ceilingFrom, ortGemmGflops, profilePassFlops, projectionShapes, type Ceiling, type GemmRate, type ProjectionShape } from './gemmCeiling';
+import { DEFAULT_MAX_BATCH_TOKENS } from '../src/core/batching';
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(__dirname, 'source_method.py');
@@ -66,6 +68,12 @@ export interface SourceComparison {
   machine: { cpus: number; cpuModel: string; threads: number; torch: string; torchMatmulGflops: number };
   /** Torch's BLAS is too slow to stand for the source method: the ratio flatters the CLI. */
   slowBlas: boolean;
+  /**
+   * The machine's bound (gemmCeiling.ts): the passes' matrix products at the fastest float32 GEMM
+   * rates measured here, and the source method's median time over that floor, the largest
+   * speed-up any exact float32 profiler could show on this machine.
+   */
+  ceiling: Ceiling & { maxRatio: number };
 }
 
 export type SourceComparisonResult = SourceComparison | { skipped: string };
@@ -85,11 +93,19 @@ export interface TorchProbe {
   torch: string;
   /** float32 matmul speed at the bench's threads: a reference (unoptimised) BLAS shows here. */
   matmulGflops: number;
+  /** Rates on the shapes asked for. */
+  shapes: { m: number; k: number; n: number; gflops: number }[];
 }
 
-/** Torch's version and speed, or why the comparison cannot run here. */
-export function probeTorch(python: string, threads: number): TorchProbe | { unavailable: string } {
-  const probe = spawnSync(python, [SCRIPT, 'probe', '--threads', String(threads)], { encoding: 'utf8' });
+/** The environment of a torch process on `threads` threads: torch's OpenMP pool and the BLAS's own threads. */
+function torchEnv(threads: number): NodeJS.ProcessEnv {
+  return { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+}
+
+/** Torch's version and speed (also on `shapes`, [m, k, n] each), or why the comparison cannot run here. */
+export function probeTorch(python: string, threads: number, shapes: [number, number, number][] = []): TorchProbe | { unavailable: string } {
+  const shapeArgs = shapes.length ? ['--shapes', shapes.map((s) => s.join(',')).join(';')] : [];
+  const probe = spawnSync(python, [SCRIPT, 'probe', '--threads', String(threads), ...shapeArgs], { encoding: 'utf8', env: torchEnv(threads) });
   if (probe.error) return { unavailable: `${python} cannot be run (${probe.error.message})` };
   if (probe.status !== 0) return { unavailable: `${python} has no PyTorch or no onnx package (${probe.stderr.trim().split('\n').pop()})` };
   return JSON.parse(probe.stdout) as TorchProbe;
@@ -130,9 +146,7 @@ export async function ensureSourceModel(python: string, workDir: string, shape: 
 
 /** One whole run of the source method over `idsFile` (BenchText[] as JSON); its records go to `outFile`. Resolves to its wall time in seconds. */
 export function runSourceSide(python: string, modelDir: string, idsFile: string, outFile: string, threads: number): Promise<number> {
-  // Torch's OpenMP pool and the BLAS's own threads both get the side's thread count.
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  return timed(python, [SCRIPT, 'run', '--model', modelDir, '--ids', idsFile, '--out', outFile, '--threads', String(threads)], env);
+  return timed(python, [SCRIPT, 'run', '--model', modelDir, '--ids', idsFile, '--out', outFile, '--threads', String(threads)], torchEnv(threads));
 }
 
 export interface SourceRecord {
@@ -197,6 +211,7 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
   await runCli();
   const sourceTimes: number[] = [];
   const cliTimes: number[] = [];
+  const rateRounds: GemmRates[] = [];
   for (let r = 0; r < rounds; r++) {
     // The order alternates, so neither side always runs on a machine the other just warmed or loaded.
     if (r % 2 === 0) {
@@ -207,12 +222,16 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
       sourceTimes.push(await runSource());
     }
     log(`round ${r + 1}/${rounds}: source ${sourceTimes[r].toFixed(2)} s, CLI ${cliTimes[r].toFixed(2)} s, ratio ${(sourceTimes[r] / cliTimes[r]).toFixed(2)}`);
+    // GEMM rates once per round, on the same machine state as the round's runs; the fastest of all rounds counts.
+    rateRounds.push(await measureGemmRates(python, shape, threads));
   }
+  const ceiling = ceilingFrom(profilePassFlops(shape, texts.map((t) => t.ids.length)), fastestRates(rateRounds), GEMM_ROWS);
+  const sourceSeconds = range(sourceTimes);
   const source = JSON.parse(await readFile(sourceOut, 'utf8')) as { records: SourceRecord[] };
   const cli = JSON.parse(await readFile(cliOut, 'utf8')) as ProfileResults;
   return {
     ratio: range(sourceTimes.map((s, i) => s / cliTimes[i])),
-    sourceSeconds: range(sourceTimes),
+    sourceSeconds,
     cliSeconds: range(cliTimes),
     texts: textCount,
     tokens,
@@ -221,7 +240,43 @@ export async function runSourceMethodComparison(opts: SourceComparisonOptions = 
     model: shape,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', threads, torch: torch.torch, torchMatmulGflops: torch.matmulGflops },
     slowBlas: torch.matmulGflops < SLOW_BLAS_GFLOPS,
+    ceiling: { ...ceiling, maxRatio: sourceSeconds.median / ceiling.floorSeconds },
   };
+}
+
+type GemmRates = (ProjectionShape & GemmRate)[];
+
+/**
+ * Row counts the GEMMs are timed at: a pass holds one text of 100-512 tokens (the bench's texts)
+ * or a batch of up to DEFAULT_MAX_BATCH_TOKENS slots, and a GEMM's rate depends on its rows (how
+ * its panels fit the caches); the fastest of them counts.
+ */
+const GEMM_ROWS = [128, 256, DEFAULT_MAX_BATCH_TOKENS];
+
+/**
+ * Each projection shape of the model timed at GEMM_ROWS rows in ONNX Runtime and in torch, on the
+ * threads both sides run with; per shape and library, the fastest.
+ */
+async function measureGemmRates(python: string, shape: SourceModelShape, threads: number): Promise<GemmRates> {
+  const shapes = projectionShapes(shape);
+  const torch = probeTorch(python, threads, GEMM_ROWS.flatMap((m) => shapes.map((p): [number, number, number] => [m, p.k, p.n])));
+  const rates: GemmRates = [];
+  for (const [i, p] of shapes.entries()) {
+    let ort = 0;
+    for (const m of GEMM_ROWS) ort = Math.max(ort, await ortGemmGflops(m, p.k, p.n, threads, 120, 3));
+    const torchRates = 'unavailable' in torch ? [] : GEMM_ROWS.map((_, r) => torch.shapes[r * shapes.length + i]?.gflops ?? 0);
+    rates.push({ ...p, ort, torch: torchRates.length ? Math.max(...torchRates) : undefined });
+  }
+  return rates;
+}
+
+/** Per shape, the fastest rate any round measured for each library (a generous floor). */
+function fastestRates(rounds: GemmRates[]): GemmRates {
+  return rounds[0].map((p, i) => ({
+    ...p,
+    ort: Math.max(...rounds.map((r) => r[i].ort)),
+    torch: p.torch === undefined ? undefined : Math.max(...rounds.map((r) => r[i].torch ?? 0)),
+  }));
 }
 
 /** The comparison as lines for a terminal. */
@@ -236,6 +291,17 @@ export function formatSourceComparison(r: SourceComparisonResult): string[] {
     `layer-profiler CLI (profile --no-cache), whole process:                                          ${f(r.cliSeconds)} s`,
     `speed-up, source / CLI: ${f(r.ratio)}x`,
     ...(r.slowBlas ? [`WARNING: torch's BLAS is slow (${r.machine.torchMatmulGflops.toFixed(1)} GFLOPS, a reference BLAS?): this ratio flatters the CLI; install OpenBLAS (Debian: libopenblas0-pthread) and rerun`] : []),
+    ...formatCeiling(r),
     `sanity check, per-text per-layer values of the two sides: absMean max relative difference ${r.agreement.maxAbsMeanRelDiff.toExponential(2)}, mean max difference / absMean ${r.agreement.maxMeanDiffOverAbsMean.toExponential(2)}: ${r.agreement.ok ? 'agree' : `DISAGREE (tolerance ${AGREEMENT_TOLERANCE})`}`,
+  ];
+}
+
+function formatCeiling(r: SourceComparison): string[] {
+  const c = r.ceiling;
+  const rates = c.rates.map((p) => `${p.name} ${p.k}x${p.n}: ORT ${p.ort.toFixed(0)}${p.torch === undefined ? '' : `, torch ${p.torch.toFixed(0)}`}`).join('; ');
+  return [
+    `float32 GEMM rates here, GFLOPS (${r.machine.threads} threads; the fastest at ${c.rows.join(', ')} rows over ${r.rounds} rounds): ${rates}`,
+    `ceiling: the passes are ${(c.flops / 1e9).toFixed(0)} GFLOP of matrix products (no LM head); at the fastest rates above that alone takes ${c.floorSeconds.toFixed(2)} s, so no exact float32 profiler using these GEMMs can be more than ${c.maxRatio.toFixed(2)}x the source method on this machine`,
+    `the CLI's matrix products at ONNX Runtime's rates above: ${c.ortSeconds.toFixed(2)} s; the CLI took ${r.cliSeconds.median.toFixed(2)} s in all`,
   ];
 }

@@ -206,13 +206,27 @@ def probe(args):
     import torch
 
     torch.set_num_threads(args.threads)
-    a, b = torch.randn(512, 2048), torch.randn(2048, 512)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(5):
+
+    def gflops(m, k, n, min_seconds):
+        """The median rate of 5 timed batches, each at least min_seconds long, after a warm-up."""
+        a, b = torch.randn(m, k), torch.randn(k, n)
         a @ b
-    seconds = (time.perf_counter() - start) / 5
-    print(json.dumps({"torch": torch.__version__, "matmulGflops": 2 * 512 * 2048 * 512 / seconds / 1e9}))
+        rates = []
+        for _ in range(5):
+            runs, start = 0, time.perf_counter()
+            while runs == 0 or time.perf_counter() - start < min_seconds:
+                a @ b
+                runs += 1
+            rates.append(2 * m * k * n * runs / (time.perf_counter() - start) / 1e9)
+        return sorted(rates)[2]
+
+    shapes = [[int(x) for x in s.split(",")] for s in args.shapes.split(";")] if args.shapes else []
+    print(json.dumps({
+        "torch": torch.__version__,
+        "matmulGflops": gflops(512, 2048, 512, 0.02),
+        # Rates on the bench model's own shapes ([m, k] x [k, n]), for its ceiling (gemmCeiling.ts).
+        "shapes": [{"m": m, "k": k, "n": n, "gflops": gflops(m, k, n, 0.15)} for m, k, n in shapes],
+    }))
 
 
 def main():
@@ -229,6 +243,7 @@ def main():
     r.add_argument("--threads", type=int, default=2)
     p = sub.add_parser("probe")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--shapes", default="", help="m,k,n;m,k,n;... matrix products to time")
     args = parser.parse_args()
     {"export": export, "run": run, "probe": probe}[args.cmd](args)
 

@@ -13,7 +13,7 @@ import type { ModelConfig, ResolvedModel } from './model/localModel';
 import { loadTokenizer, TokenizerError, type TextTokenizer } from './model/tokenizer';
 import { TokenizerThread, type IdsEncoder } from './model/tokenizerThread';
 import { modelFacts, modelId, ortLoadError, readAndAnalyze, resolveModel, type ModelFacts, type OpenOptions } from './modelLoading';
-import { readsPastInputs, weightStorage } from './onnx/modelFacts';
+import { readsPastInputs } from './onnx/modelFacts';
 import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
 import { defaultThreads } from './runtime/cores';
@@ -84,7 +84,7 @@ async function instrumentAndOpen<V, R extends WindowRunner<V>>(
     incremental: opts.incremental,
     cache: { kvHeads: config?.kvHeads, headDim: config?.headDim },
     readsPast: readsPastInputs(model),
-    prepackWeights: opts.prepackWeights ?? prepacksWeights(opts.expectedPasses, weightStorage(model)),
+    prepackWeights: opts.prepackWeights ?? prepacksWeights(opts.expectedPasses, facts.weightStorage),
   };
   // The decoded model is not used after staging; only facts about it are kept.
   const staged = await stageModel(model, graph.edit);
@@ -170,6 +170,14 @@ export class ModelAnalysis<V, R extends WindowRunner<V>> {
       ...(tokenizer ? { tokenizerSha256: tokenizer.sha256 } : {}),
       ...(this.resolved.config?.sha256 ? { configSha256: this.resolved.config.sha256 } : {}),
     };
+  }
+
+  /**
+   * Whether a job of `passes` forward passes would be faster on this model reopened with its
+   * weights prepacked (it was opened without: runtime/prepack.ts decides from the weights' storage).
+   */
+  prepackPaysFor(passes: number): boolean {
+    return !this.session.weightsPrepacked && this.executionProvider === 'cpu' && prepacksWeights(passes, this.facts.weightStorage);
   }
 
   runtimeInfo(): RuntimeInfo {

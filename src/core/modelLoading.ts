@@ -10,7 +10,7 @@ import { analyzeModel } from './graph/instrument';
 import type { Spine } from './graph/spine';
 import { isPostNormType, readModelConfig, resolveLocalModel, type ModelConfig, type ResolvedModel } from './model/localModel';
 import { TokenizerError } from './model/tokenizer';
-import { describeModelDtype, embeddingRows, positionTableRows } from './onnx/modelFacts';
+import { describeModelDtype, embeddingRows, positionTableRows, weightStorage, type WeightStorage } from './onnx/modelFacts';
 import { liftMergedDecoder } from './onnx/mergedDecoder';
 import { checkExternalData, readOnnxModel, type OnnxModelFile } from './onnx/modelFile';
 import { quantizesActivationsPerTensor, type StagedModel } from './runtime/probedSession';
@@ -68,6 +68,8 @@ export async function readAndAnalyze(resolved: ResolvedModel, opts: Pick<OpenOpt
 
 export interface ModelFacts {
   sha256: string;
+  /** How the MatMul weights are stored, which decides whether prepacking them pays (runtime/prepack.ts). */
+  weightStorage: WeightStorage;
   embeddingRows?: number;
   /** Rows of the smallest position table, if the graph looks positions up. */
   positionRows?: number;
@@ -76,7 +78,7 @@ export interface ModelFacts {
 
 export function modelFacts(spec: ModelSpec, resolved: ResolvedModel, model: OnnxModelFile, spine: Spine): ModelFacts {
   const embedding = embeddingRows(model);
-  return { sha256: model.sha256, embeddingRows: embedding?.rows, positionRows: positionTableRows(model), inspect: describeModel(spec, resolved, model, spine, embedding) };
+  return { sha256: model.sha256, weightStorage: weightStorage(model), embeddingRows: embedding?.rows, positionRows: positionTableRows(model), inspect: describeModel(spec, resolved, model, spine, embedding) };
 }
 
 export class ModelLoadError extends Error {}

@@ -5,7 +5,9 @@
 import type { DatasetResult } from '../core/results';
 import { openRecordCache } from '../core/cache/cachedRun';
 import { defaultRecordCacheDir, type RecordCache } from '../core/cache/recordCache';
-import type { ProfileOptions } from '../core/api';
+import type { DatasetInput, ProfileOptions } from '../core/api';
+import type { OpenOptions } from '../core/modelLoading';
+import { datasetPasses } from '../core/workload';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import { datasetOfOneText } from '../core/results/build';
 import { sha256Text } from '../core/hash';
@@ -20,11 +22,18 @@ import { ActivationPatching } from '../core/patch/activationPatching';
 import type { PatchSelection } from '../shared/patchSelection';
 import { textDiffSelectionOf, type TextDiffSelection } from '../shared/textDiffSelection';
 
+/**
+ * Forward passes the engine opens a model for: an editor session starts with a selection or a
+ * file, so the session opens without prepacking its weights (runtime/prepack.ts), several times
+ * faster for float weights; a dataset long enough to repay prepacking reopens it prepacked.
+ */
+const INTERACTIVE_PASSES = 1;
+
 export class EngineServer {
   private profiler: LayerProfiler | undefined;
   private profilerKey: string | undefined;
   /** What the profiler was opened with: the lens opens the same model, lazily, with its own session. */
-  private opened: { spec: ModelSpec; options: EngineLoadOptions } | undefined;
+  private opened: { spec: ModelSpec; options: EngineLoadOptions & Pick<OpenOptions, 'expectedPasses'> } | undefined;
   private lens: { k: number; lens: LogitLens } | undefined;
   private diff: TextDiff | undefined;
   private patching: ActivationPatching | undefined;
@@ -49,6 +58,11 @@ export class EngineServer {
       .finally(() => this.running.delete(message.id));
   }
 
+  /** Whether the open profile and lens sessions hold their weights prepacked (undefined: not open). */
+  get weightsPrepacked(): { profile?: boolean; lens?: boolean } {
+    return { profile: this.profiler?.session.weightsPrepacked, lens: this.lens?.lens.session.weightsPrepacked };
+  }
+
   get busy(): boolean {
     return this.running.size > 0;
   }
@@ -56,10 +70,11 @@ export class EngineServer {
   private async dispatch(req: EngineRequest, signal: AbortSignal): Promise<unknown> {
     switch (req.method) {
       case 'open': {
-        const { spec, options } = req.params as EngineRequest<'open'>['params'];
-        const key = JSON.stringify({ spec, options });
+        const { spec, options: asked } = req.params as EngineRequest<'open'>['params'];
+        const key = JSON.stringify({ spec, options: asked });
         if (!this.profiler || this.profilerKey !== key) {
           await this.releaseModel();
+          const options = { ...asked, expectedPasses: INTERACTIVE_PASSES };
           const report = throttled(250, (progress) => this.send({ kind: 'download', id: req.id, progress }));
           this.profiler = await LayerProfiler.open(spec, { ...options, signal, onDownloadProgress: report });
           this.profilerKey = key;
@@ -74,6 +89,7 @@ export class EngineServer {
       }
       case 'profileDataset': {
         const { input, options } = req.params as EngineRequest<'profileDataset'>['params'];
+        await this.prepackForDataset(input, options, signal);
         // Texts profiled before with this model and settings come from the record cache the CLI shares.
         const cache = await this.recordCache(options);
         const run = this.requireProfiler().profileDataset(input, options, signal, { text: (record) => this.send({ kind: 'text', id: req.id, record }) }, cache);
@@ -103,7 +119,7 @@ export class EngineServer {
       }
       case 'lensDataset': {
         const { input, options, k } = req.params as EngineRequest<'lensDataset'>['params'];
-        const lens = await this.openLens(k ?? DEFAULT_LENS_K, signal);
+        const lens = await this.openLens(k ?? DEFAULT_LENS_K, signal, await datasetPasses([input], options));
         const run = lens.lensDataset(input, options, signal);
         for (;;) {
           const step = await run.next();
@@ -122,16 +138,34 @@ export class EngineServer {
     }
   }
 
-  /** The lens of the open model with `k` predictions kept, opened on first use. */
-  private async openLens(k: number, signal: AbortSignal): Promise<LogitLens> {
+  /**
+   * The lens of the open model with `k` predictions kept, opened on first use, and reopened with
+   * its weights prepacked for a job of `passes` passes that repays it.
+   */
+  private async openLens(k: number, signal: AbortSignal, passes?: number): Promise<LogitLens> {
     this.requireProfiler();
     const opened = this.opened!;
-    if (this.lens?.k !== k) {
+    const repack = passes !== undefined && !!this.lens?.lens.prepackPaysFor(passes);
+    if (this.lens?.k !== k || repack) {
       await this.lens?.lens.dispose();
       this.lens = undefined;
-      this.lens = { k, lens: await LogitLens.open(opened.spec, { ...opened.options, k, signal }) };
+      this.lens = { k, lens: await LogitLens.open(opened.spec, { ...opened.options, ...(repack ? { expectedPasses: passes } : {}), k, signal }) };
     }
     return this.lens.lens;
+  }
+
+  /**
+   * Reopens the profiler with its weights prepacked when this dataset's passes repay it (the engine
+   * opened it without: INTERACTIVE_PASSES). Once prepacked it stays so, as before this rule; the
+   * old session is released first, so the weights are never held twice.
+   */
+  private async prepackForDataset(input: DatasetInput, options: ProfileOptions, signal: AbortSignal): Promise<void> {
+    const passes = await datasetPasses([input], options);
+    if (!this.requireProfiler().prepackPaysFor(passes)) return;
+    const opened = this.opened!;
+    await this.profiler?.dispose();
+    this.profiler = undefined;
+    this.profiler = await LayerProfiler.open(opened.spec, { ...opened.options, expectedPasses: passes, signal });
   }
 
   private async patchTexts(clean: { label: string; text: string }, corrupted: { label: string; text: string }, target: string | undefined, foil: string | undefined, batchSize: number, signal: AbortSignal, id: number): Promise<PatchSelection> {
