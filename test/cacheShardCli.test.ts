@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import type { ProfileResults } from '../src/core/results';
+import { defaultThreads } from '../src/core/runtime/cores';
 import { ensureModel } from './modelgen';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -73,6 +74,14 @@ describe('record cache and shards on the command line', function () {
     // Settings that change numbers are another cache: nothing is reused.
     const other = await run('5.json', ['--skip-first-token']);
     assert.match(other.stderr, /6 profiled, 0 from cache/);
+    // So is another thread count (ORT splits its sums differently): not the default's records.
+    const threads = defaultThreads() === 1 ? 2 : 1;
+    const otherThreads = await run('6.json', ['--threads', String(threads)]);
+    assert.match(otherThreads.stderr, /6 profiled, 0 from cache/);
+    assert.equal(read(path.join(out, '6.json')).runtime.threads, threads);
+    // Named explicitly, the default's own count is the default's cache.
+    const sameThreads = await run('7.json', ['--threads', String(defaultThreads())]);
+    assert.match(sameThreads.stderr, /0 profiled, 6 from cache/);
   });
 
   it('four shards (from --shard or a Slurm array) merge into exactly the single run', async () => {

@@ -231,7 +231,7 @@ export class EngineServer {
     const root = defaultRecordCacheDir();
     const profiler = this.requireProfiler();
     if (!root || !this.opened) return undefined;
-    return openRecordCache(root, this.opened.spec, this.opened.options, { maxTokens: options.maxTokens, skipFirstToken: !!options.skipFirstToken, graphOptimizationLevel: this.opened.options.graphOptimizationLevel ?? profiler.runtimeInfo().graphOptimizationLevel ?? 'all' });
+    return openRecordCache(root, this.opened.spec, this.opened.options, { maxTokens: options.maxTokens, skipFirstToken: !!options.skipFirstToken, graphOptimizationLevel: this.opened.options.graphOptimizationLevel ?? profiler.runtimeInfo().graphOptimizationLevel ?? 'all', threads: profiler.runtimeInfo().threads });
   }
 
   private async keepFacts(cache: RecordCache | undefined, options: ProfileOptions): Promise<void> {

@@ -20,6 +20,8 @@ export interface CacheKey {
   maxTokens: number;
   skipFirstToken: boolean;
   graphOptimizationLevel: string;
+  /** ORT's intra-op threads (see cachedRun.ts NumericSettings). */
+  threads?: number;
   onnxruntime: string;
   tool: string;
 }
