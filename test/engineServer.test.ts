@@ -12,6 +12,7 @@ import { DEFAULT_PROFILE_OPTIONS } from '../src/core/api';
 import { PREPACK_MIN_PASSES } from '../src/core/runtime/prepack';
 import { datasetPasses } from '../src/core/workload';
 import { EngineServer } from '../src/engine/engineServer';
+import { LayerProfiler } from '../src/core/profiler';
 import type { EngineMethod, EngineMethods, EngineToHost } from '../src/shared/engineProtocol';
 import { ensureModel } from './modelgen';
 
@@ -76,6 +77,28 @@ describe('the engine server: prepacking as the work repays it', function () {
       await call('lensDataset', { input: large, options: { maxTokens: 512, batchSize: 16 } });
       assert.equal(server.weightsPrepacked.lens, true);
     } finally {
+      await server.dispose();
+    }
+  });
+
+  it('runs a long dataset unpacked when reopening prepacked fails, and keeps the model open', async () => {
+    const model = await ensureModel('genai-gqa');
+    const original = LayerProfiler.open.bind(LayerProfiler);
+    // The failure a prepacked copy of a large model can meet: no memory for it.
+    LayerProfiler.open = async (spec, opts = {}) => {
+      if ((opts.expectedPasses ?? 0) >= PREPACK_MIN_PASSES) throw new Error('bad allocation (injected)');
+      return original(spec, opts);
+    };
+    const { server, call } = requester();
+    try {
+      await call('open', { spec: { kind: 'local', path: model.dir }, options: {} });
+      const long = (await call('profileDataset', { input: { name: 'large', paths: [path.join(work, 'large')] }, options: DEFAULT_PROFILE_OPTIONS })) as DatasetResult;
+      assert.equal(long.records?.length, 4);
+      assert.equal(server.weightsPrepacked.profile, false);
+      const sel = await call('profileText', { label: 'sel', text: 'x = 1\n', options: DEFAULT_PROFILE_OPTIONS });
+      assert.equal(sel.dataset.texts, 1);
+    } finally {
+      LayerProfiler.open = original;
       await server.dispose();
     }
   });

@@ -165,7 +165,14 @@ export class EngineServer {
     const opened = this.opened!;
     await this.profiler?.dispose();
     this.profiler = undefined;
-    this.profiler = await LayerProfiler.open(opened.spec, { ...opened.options, expectedPasses: passes, signal });
+    try {
+      this.profiler = await LayerProfiler.open(opened.spec, { ...opened.options, expectedPasses: passes, signal });
+    } catch (err) {
+      // Prepacking only saves time: whatever stopped it (memory for the copy, a cancel), the model
+      // is open again as it was, for this run and the ones after it (the host opens a model once).
+      this.profiler = await LayerProfiler.open(opened.spec, opened.options);
+      if (signal.aborted) throw err;
+    }
   }
 
   private async patchTexts(clean: { label: string; text: string }, corrupted: { label: string; text: string }, target: string | undefined, foil: string | undefined, batchSize: number, signal: AbortSignal, id: number): Promise<PatchSelection> {
