@@ -76,6 +76,11 @@ describe('the engine server: prepacking as the work repays it', function () {
       assert.equal(server.weightsPrepacked.lens, false);
       await call('lensDataset', { input: large, options: { maxTokens: 512, batchSize: 16 } });
       assert.equal(server.weightsPrepacked.lens, true);
+      // A lens first opened for a long dataset (another k opens a new one) is prepacked at once; for a short one, not.
+      await call('lensDataset', { input: large, options: { maxTokens: 512, batchSize: 16 }, k: 3 });
+      assert.equal(server.weightsPrepacked.lens, true);
+      await call('lensDataset', { input: small, options: { maxTokens: 512, batchSize: 16 }, k: 4 });
+      assert.equal(server.weightsPrepacked.lens, false);
     } finally {
       await server.dispose();
     }

@@ -139,8 +139,9 @@ export class EngineServer {
   }
 
   /**
-   * The lens of the open model with `k` predictions kept, opened on first use, and reopened with
-   * its weights prepacked for a job of `passes` passes that repays it.
+   * The lens of the open model with `k` predictions kept, opened on first use (for a job of
+   * `passes` passes where one is given, else as the model was), and reopened with its weights
+   * prepacked for a job that repays it.
    */
   private async openLens(k: number, signal: AbortSignal, passes?: number): Promise<LogitLens> {
     this.requireProfiler();
@@ -149,7 +150,7 @@ export class EngineServer {
     if (this.lens?.k !== k || repack) {
       await this.lens?.lens.dispose();
       this.lens = undefined;
-      this.lens = { k, lens: await LogitLens.open(opened.spec, { ...opened.options, ...(repack ? { expectedPasses: passes } : {}), k, signal }) };
+      this.lens = { k, lens: await LogitLens.open(opened.spec, { ...opened.options, ...(passes !== undefined ? { expectedPasses: passes } : {}), k, signal }) };
     }
     return this.lens.lens;
   }
