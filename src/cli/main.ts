@@ -25,7 +25,7 @@ import { registerCompareCommand, reportProfileComparisons } from './compareComma
 import { registerLensCommand } from './lensCommand';
 import { allFromCache, openRecordCache } from '../core/cache/cachedRun';
 import { defaultRecordCacheDir } from '../core/cache/recordCache';
-import { defaultThreads } from '../core/runtime/cores';
+import { resolveThreads } from '../core/runtime/cores';
 import { keepFileHashesUnder } from '../core/onnx/fileHashStore';
 import { parseShard, shardFromEnvironment } from '../core/dataset/shard';
 import { DEVICES, type DeviceChoice } from '../core/runtime/device';
@@ -129,7 +129,7 @@ export function buildProgram(signal: AbortSignal, commandArgs: string[] = [], ho
       // Everything the run keeps goes where --record-cache says, the model files' hashes too.
       if (o.recordCache) keepFileHashesUnder(o.recordCache);
       const cache = o.cache && cacheDir
-        ? await openRecordCache(cacheDir, spec, loadOptions({ ...o, threads }, signal, !!o.quiet), { maxTokens: o.maxTokens, skipFirstToken: !!o.skipFirstToken, graphOptimizationLevel: o.graphOptimization ?? 'all', threads: threads || defaultThreads() })
+        ? await openRecordCache(cacheDir, spec, loadOptions({ ...o, threads }, signal, !!o.quiet), { maxTokens: o.maxTokens, skipFirstToken: !!o.skipFirstToken, graphOptimizationLevel: o.graphOptimization ?? 'all', threads: resolveThreads(threads) })
         : undefined;
       const cacheNote = () => (cache ? { cache: { profiled: cache.stored, fromCache: cache.hits } } : {});
       const fromCache = cache ? await allFromCache(inputs, cache) : undefined;

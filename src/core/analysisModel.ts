@@ -16,7 +16,7 @@ import { modelFacts, modelId, ortLoadError, readAndAnalyze, resolveModel, type M
 import { readsPastInputs } from './onnx/modelFacts';
 import { weightBytes, type OnnxModelFile } from './onnx/modelFile';
 import type { ModelInfo, RuntimeInfo } from './results';
-import { defaultThreads } from './runtime/cores';
+import { resolveThreads } from './runtime/cores';
 import { prepacksWeights } from './runtime/prepack';
 import { createOrtSession, stageModel } from './runtime/probedSession';
 import { chooseDevice, cpuFreeBytes, estimateNeed, probeDevices, type DeviceChoice, type DeviceDecision } from './runtime/device';
@@ -75,7 +75,7 @@ async function instrumentAndOpen<V, R extends WindowRunner<V>>(
   const device = await decideDevice(opts.device, model, config, graph.edit);
   if (device.provider !== 'cpu' || opts.device === 'auto') spine.notes.push(`runs on ${device.reason}`);
   // Resolved here, once: the session runs with it and runtimeInfo reports it.
-  const threads = opts.threads || defaultThreads();
+  const threads = resolveThreads(opts.threads);
   const settings: SessionSettings = {
     executionProvider: device.provider,
     threads,

@@ -119,3 +119,8 @@ export function defaultThreads(): number {
   counted = Math.max(1, Math.min(physical, logical, quota ?? Infinity));
   return counted;
 }
+
+/** The intra-op thread count a session runs with: the one asked for, else defaultThreads(). */
+export function resolveThreads(requested: number | undefined): number {
+  return requested || defaultThreads();
+}

@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ANALYSIS_PREFIX } from '../graph/names';
-import { defaultThreads } from './cores';
+import { resolveThreads } from './cores';
 import { ProfileCancelledError } from './cancel';
 import { GarbagePacer } from './garbage';
 import { buildContinuationFeeds, buildFeeds, planFeeds, presentOutputs, type CacheDims, type FeedPlan } from './feeds';
@@ -67,7 +67,7 @@ export function ortSessionOptions(settings: SessionSettings): ort.InferenceSessi
     enableCpuMemArena: (settings.cpuMemory ?? DEFAULT_CPU_MEMORY).arena,
     enableMemPattern: (settings.cpuMemory ?? DEFAULT_CPU_MEMORY).pattern,
     // Always explicit: ORT's own default can undercount cores (see cores.ts).
-    intraOpNumThreads: settings.threads || defaultThreads(),
+    intraOpNumThreads: resolveThreads(settings.threads),
     extra: { session: sessionConfig(settings) },
   };
 }
