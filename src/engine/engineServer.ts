@@ -8,6 +8,7 @@ import { defaultRecordCacheDir, type RecordCache } from '../core/cache/recordCac
 import type { DatasetInput, ProfileOptions } from '../core/api';
 import type { OpenOptions } from '../core/modelLoading';
 import { datasetPasses } from '../core/workload';
+import { walkedOnce } from '../core/dataset/sources';
 import { inspectModel, LayerProfiler } from '../core/profiler';
 import { datasetOfOneText } from '../core/results/build';
 import { sha256Text } from '../core/hash';
@@ -88,7 +89,9 @@ export class EngineServer {
         return inspectModel(spec, { ...options, signal });
       }
       case 'profileDataset': {
-        const { input, options } = req.params as EngineRequest<'profileDataset'>['params'];
+        const { input: asked, options } = req.params as EngineRequest<'profileDataset'>['params'];
+        // The pass estimate, the record cache and the run read one walk of the folder, as the CLI's do.
+        const input = walkedOnce(asked);
         await this.prepackForDataset(input, options, signal);
         // Texts profiled before with this model and settings come from the record cache the CLI shares.
         const cache = await this.recordCache(options);
@@ -118,7 +121,8 @@ export class EngineServer {
         return this.lensText(label, text, options, k ?? DEFAULT_LENS_K, signal);
       }
       case 'lensDataset': {
-        const { input, options, k } = req.params as EngineRequest<'lensDataset'>['params'];
+        const { input: asked, options, k } = req.params as EngineRequest<'lensDataset'>['params'];
+        const input = walkedOnce(asked);
         const lens = await this.openLens(k ?? DEFAULT_LENS_K, signal, await datasetPasses([input], options));
         const run = lens.lensDataset(input, options, signal);
         for (;;) {
